@@ -1,0 +1,43 @@
+// Per-connection state the command layer sees, for RESP and HTTP clients alike
+// (Redis's `client` struct, the parts commands use). No networking types.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace kvd::command {
+
+/// Implemented by sessions so that other threads can close them (CLIENT KILL, SHUTDOWN).
+/// close() must be thread-safe (sessions post to their own strand).
+class client_handle {
+ public:
+  virtual ~client_handle() = default;
+  /// Asks the connection to close after pending replies are written.
+  virtual void close() = 0;
+};
+
+/// A connected client. Fields are owned by the connection's strand; those that other
+/// threads read (CLIENT LIST) are guarded by `info_mu`.
+struct client_context {
+  std::uint64_t id = 0;
+  int db = 0;                ///< selected database (SELECT)
+  int resp = 2;              ///< protocol version (HELLO)
+  bool close_after_reply = false;  ///< QUIT, protocol errors: close once replies are written
+  bool is_http = false;
+  int fd = -1;
+  std::int64_t created_ms = 0;      ///< Unix ms when connected
+  std::atomic<std::int64_t> last_interaction_ms{0};
+  std::string addr = "127.0.0.1:0";  ///< peer "ip:port"
+  std::string laddr = "127.0.0.1:0";  ///< local "ip:port"
+  std::weak_ptr<client_handle> handle;
+
+  mutable std::mutex info_mu;  ///< guards the fields below and `db` for readers elsewhere
+  std::string name;            ///< CLIENT SETNAME
+  std::string lib_name, lib_ver;  ///< CLIENT SETINFO
+  std::string last_command = "NULL";  ///< lower-case full name of the last command ("cmd=")
+  std::size_t query_buffer_bytes = 0, output_buffer_bytes = 0;
+};
+
+}  // namespace kvd::command

@@ -1,0 +1,141 @@
+// The command table: one row per Redis command with its arity, flags, key positions and
+// handler, used by the RESP and HTTP front ends alike and by COMMAND. Values are Redis 7.0's
+// (src/commands/<name>.json); see DESIGN.md "The command table".
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "kvd/protocol/reply_builder.hpp"
+
+namespace kvd::store {
+class database;
+}
+
+namespace kvd::command {
+
+struct client_context;
+struct server_state;
+
+/// Arguments of one command, name first; views into the connection's read buffer.
+using args_view = std::span<const std::string_view>;
+
+/// What a handler gets: its arguments, the client, the reply sink, the server and the
+/// client's selected database (shard locks of its keys are held for the call).
+struct command_context {
+  args_view args;
+  client_context& client;
+  protocol::reply_builder& rb;
+  server_state& server;
+  store::database& db;
+  const struct command_spec& cmd;
+
+  [[nodiscard]] std::string_view arg(std::size_t i) const noexcept { return args[i]; }
+  [[nodiscard]] std::size_t argc() const noexcept { return args.size(); }
+};
+
+using handler_fn = void (*)(command_context&);
+
+/// Redis 7.0 command flags (COMMAND INFO names in comments) plus kvd's locking flags.
+enum cmd_flag : std::uint32_t {
+  f_write = 1u << 0,          // write
+  f_readonly = 1u << 1,       // readonly
+  f_denyoom = 1u << 2,        // denyoom
+  f_admin = 1u << 3,          // admin
+  f_pubsub = 1u << 4,         // pubsub
+  f_noscript = 1u << 5,       // noscript
+  f_blocking = 1u << 6,       // blocking
+  f_loading = 1u << 7,        // loading
+  f_stale = 1u << 8,          // stale
+  f_skip_monitor = 1u << 9,   // skip_monitor
+  f_skip_slowlog = 1u << 10,  // skip_slowlog
+  f_fast = 1u << 11,          // fast
+  f_no_auth = 1u << 12,       // no_auth
+  f_may_replicate = 1u << 13, // may_replicate
+  f_no_mandatory_keys = 1u << 14,  // no_mandatory_keys
+  f_no_multi = 1u << 15,      // no_multi
+  f_allow_busy = 1u << 16,    // allow_busy
+  f_sentinel = 1u << 17,      // sentinel
+  f_only_sentinel = 1u << 18, // only_sentinel
+  f_movablekeys = 1u << 19,   // movablekeys (COMMAND INFO only)
+  /// kvd: lock every shard of every database (FLUSHALL, SWAPDB, KEYS, MOVE...).
+  f_global_lock = 1u << 24,
+  /// kvd: key positions are not first/last/step; lock globally (MSET-like are fine).
+};
+
+/// Per-command counters for INFO commandstats.
+struct command_stats {
+  std::atomic<std::uint64_t> calls{0}, usec{0}, rejected_calls{0}, failed_calls{0};
+};
+
+/// One row. `name` is lower case; `container` commands (CONFIG, CLIENT, OBJECT, COMMAND)
+/// have `subcommands` and no handler of their own.
+struct command_spec {
+  std::string name;
+  int arity = 0;              ///< Redis convention: -N means at least N, counting the name
+  std::uint32_t flags = 0;
+  int first_key = 0, last_key = 0, key_step = 0;  ///< 1-based; last -1 = last arg
+  handler_fn handler = nullptr;
+  std::string acl_categories;  ///< space-separated without '@', e.g. "write string slow"
+  std::string fullname;        ///< "config|get" for subcommands, else name
+  const command_spec* parent = nullptr;
+  std::deque<command_spec> subcommands;
+  mutable command_stats stats;
+
+  /// Subcommand by case-insensitive name, or nullptr.
+  [[nodiscard]] const command_spec* find_sub(std::string_view sub) const noexcept;
+  [[nodiscard]] bool has(cmd_flag f) const noexcept { return (flags & f) != 0; }
+};
+
+/// Row initializer used by the family files: {name, arity, flags, first, last, step, handler, acl}.
+struct command_row {
+  std::string_view name;
+  int arity;
+  std::uint32_t flags;
+  int first_key, last_key, key_step;
+  handler_fn handler;
+  std::string_view acl_categories;
+};
+
+/// All commands, looked up by case-insensitive name without allocating.
+class command_table {
+ public:
+  /// Adds a top-level command. Returns it, so subcommands can be added.
+  command_spec& add(const command_row& row);
+  /// Adds a subcommand `row` (name without the parent, e.g. "get") to `parent`.
+  command_spec& add_sub(command_spec& parent, const command_row& row);
+
+  /// Finds a top-level command by name, case-insensitively; nullptr when unknown.
+  [[nodiscard]] const command_spec* find(std::string_view name) const noexcept;
+  /// Every top-level command, in registration order.
+  [[nodiscard]] const std::deque<command_spec>& all() const noexcept { return commands_; }
+
+ private:
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::deque<command_spec> commands_;
+  boost::unordered_flat_map<std::string, command_spec*, name_hash, std::equal_to<>> by_name_;
+};
+
+/// Registers every command family (the one place that lists them; like dragonfly
+/// command_families.h). Each family file defines its register_* function.
+void register_all_families(command_table& t);
+void register_connection_family(command_table& t);
+void register_string_family(command_table& t);
+void register_keyspace_family(command_table& t);
+void register_server_family(command_table& t);
+
+/// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
+std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;
+/// True when a and b are equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace kvd::command

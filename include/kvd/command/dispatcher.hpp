@@ -1,0 +1,56 @@
+// The dispatcher: looks a command up in the table, checks arity (and, in later issues, auth
+// and write rules), locks the keyspace shards of its keys in ascending order, runs the
+// handler into a reply_builder, and counts it. RESP and HTTP both call execute().
+#pragma once
+#include "kvd/command/client_context.hpp"
+#include "kvd/command/command_table.hpp"
+#include "kvd/command/server_state.hpp"
+#include "kvd/protocol/reply_builder.hpp"
+
+namespace kvd::command {
+
+class dispatcher {
+ public:
+  explicit dispatcher(server_state& s) noexcept : server_(s) {}
+
+  /// Runs one command (`args[0]` is its name; args non-empty) for client `c`, writing
+  /// exactly one reply to `rb`. Errors (unknown command, arity) are replies, with Redis
+  /// 7.0's texts; nothing throws except std::bad_alloc.
+  void execute(client_context& c, args_view args, protocol::reply_builder& rb);
+
+  [[nodiscard]] server_state& server() noexcept { return server_; }
+
+ private:
+  server_state& server_;
+};
+
+/// Lock set for one command: the global shard lock indices of its keys, ascending, unique.
+/// Holds them from construction to destruction.
+class key_locks {
+ public:
+  /// Locks the shards of `cmd`'s keys in `args` for database `db` (or all shards when the
+  /// command is flagged f_global_lock).
+  key_locks(store::keyspace& ks, const command_spec& cmd, args_view args, int db);
+  ~key_locks();
+  key_locks(const key_locks&) = delete;
+  key_locks& operator=(const key_locks&) = delete;
+
+ private:
+  store::keyspace& ks_;
+  bool all_ = false;
+  std::size_t n_ = 0;
+  std::size_t small_[16];
+  std::vector<std::size_t> big_;
+};
+
+/// Positions of `cmd`'s keys in `args` (1-based first/last/step from the table); calls
+/// f(index) for each. Used for locking, COMMAND GETKEYS, and later ACL key checks.
+template <class F>
+void for_each_key_index(const command_spec& cmd, std::size_t argc, F&& f) {
+  if (cmd.first_key <= 0) return;
+  long last = cmd.last_key < 0 ? static_cast<long>(argc) + cmd.last_key : cmd.last_key;
+  long step = cmd.key_step > 0 ? cmd.key_step : 1;
+  for (long i = cmd.first_key; i <= last && i < static_cast<long>(argc); i += step) f(static_cast<std::size_t>(i));
+}
+
+}  // namespace kvd::command

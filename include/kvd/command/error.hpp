@@ -1,0 +1,41 @@
+// Error replies with Redis 7.0's exact texts (server.c shared.* objects, t_string.c, db.c).
+// Store operations return op_status; reply_error() maps each to the wire text.
+// Model: dragonfly src/facade/op_status.h + src/facade/error.h.
+#pragma once
+#include <string_view>
+
+namespace kvd::command {
+
+/// Outcome of a store operation that did not produce its value.
+enum class op_status {
+  ok,
+  key_not_found,
+  wrong_type,      ///< WRONGTYPE Operation against a key holding the wrong kind of value
+  not_integer,     ///< ERR value is not an integer or out of range
+  not_float,       ///< ERR value is not a valid float
+  overflow,        ///< ERR increment or decrement would overflow
+  syntax,          ///< ERR syntax error
+  out_of_range,    ///< ERR index out of range
+  oom,             ///< OOM command not allowed when used memory > 'maxmemory'.
+  string_too_long  ///< ERR string exceeds maximum allowed size (proto-max-bulk-len)
+};
+
+namespace err {
+inline constexpr std::string_view wrong_type = "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view not_integer = "ERR value is not an integer or out of range";
+inline constexpr std::string_view not_float = "ERR value is not a valid float";
+inline constexpr std::string_view overflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view syntax = "ERR syntax error";
+inline constexpr std::string_view no_such_key = "ERR no such key";
+inline constexpr std::string_view out_of_range = "ERR index out of range";
+inline constexpr std::string_view db_index = "ERR DB index is out of range";
+inline constexpr std::string_view invalid_expire = "ERR invalid expire time in '%s' command";
+inline constexpr std::string_view oom = "OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr std::string_view string_too_long = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view positive = "ERR value is out of range, must be positive";
+}  // namespace err
+
+/// The reply text of `s` (precondition: s != ok and s != key_not_found).
+std::string_view error_text(op_status s) noexcept;
+
+}  // namespace kvd::command

@@ -1,0 +1,78 @@
+// Everything a command may reach beyond its keys: the keyspace, configuration, clients,
+// counters and the hooks the network layer provides. One instance per server, passed
+// explicitly (no global server struct).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "kvd/command/client_context.hpp"
+#include "kvd/command/command_table.hpp"
+#include "kvd/config/config.hpp"
+#include "kvd/store/keyspace.hpp"
+
+namespace kvd::command {
+
+/// INFO stats counters (Redis field names).
+struct server_stats {
+  std::atomic<std::uint64_t> total_connections_received{0};
+  std::atomic<std::uint64_t> total_commands_processed{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> total_net_input_bytes{0};
+  std::atomic<std::uint64_t> total_net_output_bytes{0};
+  std::atomic<std::uint64_t> total_error_replies{0};
+  std::atomic<std::uint64_t> unexpected_error_replies{0};
+  std::atomic<std::int64_t> connected_clients{0};
+  std::atomic<std::uint64_t> stat_numcommands_at_last_sample{0};
+};
+
+/// Live clients, by id. Sessions add themselves when they start and remove themselves
+/// when they end. Thread-safe.
+class client_registry {
+ public:
+  void add(const std::shared_ptr<client_context>& c);
+  void remove(std::uint64_t id);
+  /// Snapshot of live clients, ordered by id.
+  [[nodiscard]] std::vector<std::shared_ptr<client_context>> list() const;
+  [[nodiscard]] std::size_t size() const;
+  /// Next client id (CLIENT ID), starting at 1.
+  std::uint64_t next_id() noexcept { return next_id_.fetch_add(1) + 1; }
+
+ private:
+  mutable std::mutex mu_;
+  boost::unordered_flat_map<std::uint64_t, std::weak_ptr<client_context>> clients_;
+  std::atomic<std::uint64_t> next_id_{0};
+};
+
+/// Actions only the network layer can carry out.
+struct server_hooks {
+  /// SHUTDOWN: stop accepting, finish in-flight commands, exit the process with `code`.
+  std::function<void(int code)> shutdown;
+};
+
+struct server_state {
+  server_state(store::keyspace& ks, config::server_config& cfg, config::registry& reg, command_table& t)
+      : keyspace(ks), config(cfg), options(reg), table(t) {}
+
+  store::keyspace& keyspace;
+  config::server_config& config;
+  config::registry& options;
+  command_table& table;
+  client_registry clients;
+  server_stats stats;
+  server_hooks hooks;
+  std::string run_id;           ///< 40 hex chars, random per start
+  std::int64_t start_ms = 0;    ///< Unix ms at start-up
+  std::string executable;       ///< absolute path of kvd-server
+  std::atomic<bool> loading{false};
+  std::atomic<int> tcp_port{0};   ///< bound RESP port
+  std::atomic<int> http_port{0};  ///< bound HTTP port
+};
+
+}  // namespace kvd::command

@@ -1,0 +1,84 @@
+// Server configuration: one registry of options with Redis 7.0 names, read from the config
+// file (INI `name = value`), then command-line flags (`--name value`), then `KVD_<NAME>`
+// environment variables (NAME upper-case, '-' as '_'); the later source wins. The same
+// registry serves CONFIG GET / CONFIG SET, so every option is checked by one setter.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvd::config {
+
+/// Values of all options. Fields read on hot paths by other threads are atomics.
+struct server_config {
+  std::string config_file;            ///< path given with --config ("" = none)
+  int port = 6379;                    ///< RESP TCP port (0 = disabled)
+  std::string bind = "127.0.0.1";     ///< space-separated addresses for RESP
+  int http_port = 8080;               ///< HTTP port (0 = disabled)
+  std::string http_bind = "127.0.0.1";
+  int io_threads = 2;                 ///< threads running the io_context
+  int databases = 16;
+  std::string loglevel = "info";      ///< debug | info | warning | error (Redis names accepted)
+  std::string logfile;                ///< "" = stdout
+  std::atomic<int> maxclients{10000};
+  std::atomic<int> timeout{0};        ///< idle client timeout, seconds (0 = never)
+  std::atomic<bool> protected_mode{true};
+  std::atomic<std::int64_t> proto_max_bulk_len{512LL * 1024 * 1024};        ///< bytes
+  std::atomic<std::int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};  ///< bytes
+  std::atomic<int> hz{10};            ///< background tasks per second (active expire)
+  std::atomic<bool> active_expire_enabled{true};
+  std::string dir = ".";              ///< working directory for files
+  std::atomic<std::int64_t> maxmemory{0};
+  std::string maxmemory_policy = "noeviction";
+  std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
+};
+
+/// One option: its redis.conf name, help text, and how to read and write it as text.
+struct option {
+  std::string name;
+  std::string help;
+  bool runtime_mutable = true;  ///< CONFIG SET allowed
+  std::function<std::string()> get;
+  /// Parses and applies `v`; returns an error message (without "ERR") on bad input.
+  std::function<std::optional<std::string>(std::string_view v)> set;
+};
+
+/// Thrown by load() for an unknown or malformed option; what() names it.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The option registry bound to one server_config.
+class registry {
+ public:
+  /// Registers every option of `cfg`. `cfg` must outlive the registry.
+  explicit registry(server_config& cfg);
+
+  /// Reads file (from --config), command line, environment, in that order.
+  /// Throws config_error naming the option on unknown or malformed input.
+  void load(int argc, const char* const* argv);
+
+  /// The option called `name` (case-insensitive), or nullptr.
+  [[nodiscard]] option* find(std::string_view name);
+  /// All options, sorted by name.
+  [[nodiscard]] const std::map<std::string, option>& all() const noexcept { return options_; }
+
+  /// Called after a successful CONFIG SET of `name` (the server re-applies log level...).
+  std::function<void(const std::string& name)> on_change;
+
+ private:
+  void add(option o);
+  server_config& cfg_;
+  std::map<std::string, option> options_;
+};
+
+/// Parses a Redis memory value ("1gb", "512mb", "100k", "42") into bytes; nullopt if bad.
+std::optional<std::int64_t> parse_memory(std::string_view v);
+
+}  // namespace kvd::config

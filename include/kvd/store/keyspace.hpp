@@ -1,0 +1,173 @@
+// The keyspace: `databases` numbered databases, each split into shards (key hash → shard),
+// each shard a main dict (key → value) and an expires dict (key → absolute Unix ms), as Redis
+// keeps db->dict and db->expires. Expiry follows Redis 7.0: lazy on access plus an active
+// cycle (active_expire_cycle) that samples volatile keys.
+//
+// Locking: each shard has a mutex. The dispatcher locks the shards of a command's keys, in
+// ascending global shard order, before the handler runs; every `database` method below that
+// takes a key requires the caller to hold that key's shard lock. Methods that say "locks"
+// take locks themselves and must be called with none held.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kvd/store/dict.hpp"
+#include "kvd/store/value.hpp"
+
+namespace kvd::store {
+
+/// Server-wide counters that INFO stats reports (Redis field names in comments).
+struct keyspace_stats {
+  std::atomic<std::uint64_t> expired_keys{0};     // expired_keys
+  std::atomic<std::uint64_t> keyspace_hits{0};    // keyspace_hits
+  std::atomic<std::uint64_t> keyspace_misses{0};  // keyspace_misses
+  std::atomic<std::uint64_t> expire_cycle_cpu_us{0};
+};
+
+/// Receives keys removed by expiry (the AOF logs them as DEL; later issues add notifications).
+/// Called with the key's shard lock held; must not call back into the keyspace.
+using expired_hook = std::function<void(int db, std::string_view key)>;
+
+/// One shard: a lock and the two dicts it protects.
+struct shard {
+  std::mutex mu;
+  dict<value> data;
+  dict<std::int64_t> expires;
+};
+
+class keyspace;
+
+/// One numbered database (SELECT n).
+class database {
+ public:
+  static constexpr unsigned shard_bits = 5;
+  static constexpr unsigned shard_count = 1u << shard_bits;
+
+  database(keyspace& ks, int index);
+
+  [[nodiscard]] int index() const noexcept { return index_; }
+  /// Shard index (0..shard_count-1) for a key hash.
+  [[nodiscard]] static unsigned shard_index(std::uint64_t h) noexcept {
+    return static_cast<unsigned>(h >> (64 - shard_bits));
+  }
+  [[nodiscard]] shard& shard_at(unsigned i) noexcept { return *shards_[i]; }
+
+  // ---- Key operations: the caller holds the key's shard lock. ----
+
+  /// Returns the live value of `key`, deleting it first if its expire has passed (lazy
+  /// expiry); nullptr when absent. Does not touch stats or LRU (Redis LOOKUP_NOTOUCH).
+  value* find(std::string_view key);
+  /// As find(), and counts keyspace_hits/misses and updates the LRU clock (reads).
+  value* lookup_read(std::string_view key);
+  /// As find(), and updates the LRU clock (writes do not count hits/misses).
+  value* lookup_write(std::string_view key) { return touch(find(key)); }
+
+  /// Stores `v` at `key`. With keep_ttl false any old expire is removed (SET semantics).
+  /// Returns the stored value.
+  value& set(std::string_view key, value v, bool keep_ttl = false);
+  /// Inserts `v` at `key`, which must be absent (callers checked with find()).
+  value& add(std::string_view key, value v);
+  /// Deletes `key` and its expire; returns true when it existed (and was live).
+  bool del(std::string_view key);
+
+  /// Absolute expire of `key` in Unix ms, or -1 when it has none. Key must exist.
+  [[nodiscard]] std::int64_t expire_of(std::string_view key) const;
+  /// Sets the absolute expire (Unix ms) of an existing key.
+  void set_expire(std::string_view key, std::int64_t when_ms);
+  /// Removes the expire of an existing key; returns true when it had one.
+  bool persist(std::string_view key);
+
+  /// Moves `from`'s value and expire to `to` (RENAME); `from` must exist. Replaces `to`.
+  void rename(std::string_view from, std::string_view to);
+
+  // ---- Whole-database operations. ----
+
+  /// Number of keys (expired keys not yet reclaimed included, as Redis's DBSIZE). Locks.
+  [[nodiscard]] std::size_t size() const;
+  /// Number of keys with an expire. Locks.
+  [[nodiscard]] std::size_t expires_size() const;
+  /// Sum of remaining TTL over a sample, for INFO's avg_ttl (ms). Locks.
+  [[nodiscard]] std::int64_t avg_ttl_ms() const;
+  /// Removes every key; returns how many were removed. Caller holds all shard locks.
+  std::size_t clear();
+  /// Swaps contents with `other` (SWAPDB). Caller holds all shard locks of both.
+  void swap_contents(database& other) noexcept;
+
+  /// SCAN step: visits keys of one bucket chain and returns the next cursor (0 = done).
+  /// The cursor encodes the shard in its low bits. Locks the shard it visits.
+  /// f(const std::string& key, const value&) is called for live keys only.
+  std::uint64_t scan(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f);
+
+  /// A random live key, or empty optional when the db is empty. Locks.
+  bool random_key(std::string& out);
+
+  /// One active-expire pass over this db (Redis activeExpireCycle, slow mode): per shard,
+  /// sample up to 20 volatile keys, delete the expired, repeat while >10% were expired and
+  /// `deadline_us` (util::now_us clock) has not passed. Locks. Returns keys expired.
+  std::size_t active_expire(std::int64_t deadline_us);
+
+  /// Calls f(key, value, expire_ms or -1) for every live key. Locks shard by shard.
+  void for_each(const std::function<void(std::string_view, const value&, std::int64_t)>& f);
+
+ private:
+  value* touch(value* v) noexcept;
+  bool expire_if_needed(shard& s, std::string_view key, std::uint64_t h, const value& v);
+
+  keyspace& ks_;
+  int index_;
+  std::vector<std::unique_ptr<shard>> shards_;
+};
+
+/// All databases and the server-wide keyspace state.
+class keyspace {
+ public:
+  /// Builds `databases` empty databases (Redis `databases`, default 16).
+  explicit keyspace(int databases);
+
+  [[nodiscard]] int databases() const noexcept { return static_cast<int>(dbs_.size()); }
+  [[nodiscard]] database& db(int i) noexcept { return *dbs_[static_cast<std::size_t>(i)]; }
+
+  /// Global lock index of (db, shard): db * shard_count + shard. Locks are taken ascending.
+  [[nodiscard]] static std::size_t lock_index(int db, unsigned shard) noexcept {
+    return static_cast<std::size_t>(db) * database::shard_count + shard;
+  }
+  [[nodiscard]] std::mutex& lock_at(std::size_t global) noexcept {
+    return db(static_cast<int>(global / database::shard_count))
+        .shard_at(static_cast<unsigned>(global % database::shard_count)).mu;
+  }
+  [[nodiscard]] std::size_t lock_count() const noexcept { return dbs_.size() * database::shard_count; }
+
+  keyspace_stats& stats() noexcept { return stats_; }
+
+  /// Installs the hook told about every key removed by expiry.
+  void set_expired_hook(expired_hook h) { expired_hook_ = std::move(h); }
+  /// When false, lookups do not delete expired keys' data on read (they still read as
+  /// absent); the active cycle also stops (DEBUG SET-ACTIVE-EXPIRE 0 stops only the latter).
+  void set_active_expire(bool on) noexcept { active_expire_.store(on); }
+  [[nodiscard]] bool active_expire_enabled() const noexcept { return active_expire_.load(); }
+
+  /// Runs the active expire cycle over all databases for at most `budget_us` microseconds.
+  std::size_t active_expire_cycle(std::int64_t budget_us);
+
+ private:
+  friend class database;
+  void notify_expired(int db, std::string_view key) {
+    stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+    if (expired_hook_) expired_hook_(db, key);
+  }
+
+  std::vector<std::unique_ptr<database>> dbs_;
+  keyspace_stats stats_;
+  expired_hook expired_hook_;
+  std::atomic<bool> active_expire_{true};
+  std::atomic<int> next_db_{0};
+};
+
+}  // namespace kvd::store

@@ -1,0 +1,138 @@
+#include "kvd/command/dispatcher.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "kvd/util/clock.hpp"
+
+namespace kvd::command {
+
+key_locks::key_locks(store::keyspace& ks, const command_spec& cmd, args_view args, int db) : ks_(ks) {
+  if (cmd.has(f_global_lock)) {
+    all_ = true;
+    for (std::size_t i = 0; i < ks.lock_count(); ++i) ks.lock_at(i).lock();
+    return;
+  }
+  auto push = [&](std::size_t idx) {
+    if (n_ < std::size(small_) && big_.empty()) {
+      small_[n_++] = idx;
+    } else {
+      if (big_.empty()) big_.assign(small_, small_ + n_);
+      big_.push_back(idx);
+    }
+  };
+  for_each_key_index(cmd, args.size(), [&](std::size_t i) {
+    auto h = util::hash_bytes(args[i]);
+    push(store::keyspace::lock_index(db, store::database::shard_index(h)));
+  });
+  std::size_t* b = big_.empty() ? small_ : big_.data();
+  std::size_t n = big_.empty() ? n_ : big_.size();
+  std::sort(b, b + n);
+  n = static_cast<std::size_t>(std::unique(b, b + n) - b);
+  if (!big_.empty()) big_.resize(n);
+  else n_ = n;
+  for (std::size_t i = 0; i < n; ++i) ks.lock_at(b[i]).lock();
+}
+
+key_locks::~key_locks() {
+  if (all_) {
+    for (std::size_t i = ks_.lock_count(); i-- > 0;) ks_.lock_at(i).unlock();
+    return;
+  }
+  if (!big_.empty()) {
+    for (auto i : big_) ks_.lock_at(i).unlock();
+  } else {
+    for (std::size_t i = 0; i < n_; ++i) ks_.lock_at(small_[i]).unlock();
+  }
+}
+
+namespace {
+
+void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
+  // Redis 7.0 processCommand: up to 128 bytes of the following arguments, quoted.
+  std::string begin;
+  for (std::size_t i = 1; i < args.size() && begin.size() < 128; ++i) {
+    std::size_t room = 128 - begin.size();
+    begin += '\'';
+    begin.append(args[i].substr(0, room));
+    begin += "' ";
+  }
+  std::string msg = "ERR unknown command '";
+  msg.append(args[0].substr(0, 128));
+  msg += "', with args beginning with: ";
+  msg += begin;
+  rb.error(msg);
+}
+
+}  // namespace
+
+void dispatcher::execute(client_context& c, args_view args, protocol::reply_builder& rb) {
+  const command_spec* cmd = server_.table.find(args[0]);
+  server_.stats.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
+  if (!cmd) {
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    return reply_unknown_command(args, rb);
+  }
+  if (!cmd->subcommands.empty() && args.size() >= 2) {
+    const command_spec* sub = cmd->find_sub(args[1]);
+    if (!sub) {
+      std::string upper(args[0]);
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      std::string msg = "ERR unknown subcommand '";
+      msg.append(args[1].substr(0, 128));
+      msg += "'. Try " + upper + " HELP.";
+      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+      return rb.error(msg);
+    }
+    cmd = sub;
+  }
+  auto argc = static_cast<int>(args.size());
+  if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->handler) {
+    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    return rb.error("ERR wrong number of arguments for '" + cmd->fullname + "' command");
+  }
+  {
+    std::lock_guard lk(c.info_mu);
+    c.last_command = cmd->fullname;
+  }
+  std::int64_t start = util::now_us();
+  {
+    key_locks locks(server_.keyspace, *cmd, args, c.db);
+    command_context ctx{args, c, rb, server_, server_.keyspace.db(c.db), *cmd};
+    cmd->handler(ctx);
+  }
+  cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
+  cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(util::now_us() - start), std::memory_order_relaxed);
+}
+
+void client_registry::add(const std::shared_ptr<client_context>& c) {
+  std::lock_guard lk(mu_);
+  clients_[c->id] = c;
+}
+
+void client_registry::remove(std::uint64_t id) {
+  std::lock_guard lk(mu_);
+  clients_.erase(id);
+}
+
+std::vector<std::shared_ptr<client_context>> client_registry::list() const {
+  std::vector<std::shared_ptr<client_context>> out;
+  {
+    std::lock_guard lk(mu_);
+    out.reserve(clients_.size());
+    for (auto& [id, w] : clients_)
+      if (auto p = w.lock()) out.push_back(std::move(p));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->id < b->id; });
+  return out;
+}
+
+std::size_t client_registry::size() const {
+  std::lock_guard lk(mu_);
+  return clients_.size();
+}
+
+}  // namespace kvd::command

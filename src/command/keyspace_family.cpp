@@ -1,0 +1,6 @@
+// keyspace commands. (Placeholder registration until the family is written.)
+#include "kvd/command/command_table.hpp"
+
+namespace kvd::command {
+void register_keyspace_family(command_table& t) { (void)t; }
+}  // namespace kvd::command

@@ -1,0 +1,215 @@
+#include "kvd/config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "kvd/util/numbers.hpp"
+
+namespace kvd::config {
+namespace po = boost::program_options;
+
+std::optional<std::int64_t> parse_memory(std::string_view v) {
+  // Redis memtoull: digits with an optional unit b, k, kb, m, mb, g, gb (case-insensitive).
+  std::string s(v);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::int64_t mul = 1;
+  auto ends = [&](std::string_view suf) { return s.size() > suf.size() && s.ends_with(suf); };
+  if (ends("gb")) mul = 1024LL * 1024 * 1024, s.resize(s.size() - 2);
+  else if (ends("mb")) mul = 1024LL * 1024, s.resize(s.size() - 2);
+  else if (ends("kb")) mul = 1024, s.resize(s.size() - 2);
+  else if (ends("g")) mul = 1000LL * 1000 * 1000, s.resize(s.size() - 1);
+  else if (ends("m")) mul = 1000LL * 1000, s.resize(s.size() - 1);
+  else if (ends("k")) mul = 1000, s.resize(s.size() - 1);
+  else if (ends("b")) s.resize(s.size() - 1);
+  auto n = util::parse_int64(s);
+  if (!n || *n < 0 || *n > INT64_MAX / mul) return std::nullopt;
+  return *n * mul;
+}
+
+namespace {
+
+template <class T>
+struct plain {
+  using type = T;
+};
+template <class T>
+struct plain<std::atomic<T>> {
+  using type = T;
+};
+
+std::string yesno(bool b) { return b ? "yes" : "no"; }
+std::optional<bool> parse_bool(std::string_view v) {
+  std::string s(v);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "yes") return true;
+  if (s == "no") return false;
+  return std::nullopt;
+}
+
+template <class T>
+option int_option(std::string name, std::string help, T& field, std::int64_t lo, std::int64_t hi, bool mut) {
+  option o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.runtime_mutable = mut;
+  o.get = [&field] { return std::to_string(static_cast<std::int64_t>(field)); };
+  o.set = [&field, lo, hi](std::string_view v) -> std::optional<std::string> {
+    auto n = util::parse_int64(v);
+    if (!n) return "argument couldn't be parsed into an integer";
+    if (*n < lo || *n > hi)
+      return "argument must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " inclusive";
+    field = static_cast<typename plain<T>::type>(*n);
+    return std::nullopt;
+  };
+  return o;
+}
+
+template <class T>
+option memory_option(std::string name, std::string help, T& field, bool mut) {
+  option o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.runtime_mutable = mut;
+  o.get = [&field] { return std::to_string(static_cast<std::int64_t>(field)); };
+  o.set = [&field](std::string_view v) -> std::optional<std::string> {
+    auto n = parse_memory(v);
+    if (!n) return "argument must be a memory value";
+    field = *n;
+    return std::nullopt;
+  };
+  return o;
+}
+
+template <class T>
+option bool_option(std::string name, std::string help, T& field, bool mut) {
+  option o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.runtime_mutable = mut;
+  o.get = [&field] { return yesno(field); };
+  o.set = [&field](std::string_view v) -> std::optional<std::string> {
+    auto b = parse_bool(v);
+    if (!b) return "argument must be 'yes' or 'no'";
+    field = *b;
+    return std::nullopt;
+  };
+  return o;
+}
+
+option string_option(std::string name, std::string help, std::string& field, bool mut,
+                     std::vector<std::string> allowed = {}) {
+  option o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.runtime_mutable = mut;
+  o.get = [&field] { return field; };
+  o.set = [&field, allowed](std::string_view v) -> std::optional<std::string> {
+    std::string s(v);
+    if (!allowed.empty()) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) return "argument(s) must be one of the following: " + [&] {
+          std::string j;
+          for (auto& a : allowed) j += (j.empty() ? "" : ", ") + a;
+          return j;
+        }();
+    }
+    field = s;
+    return std::nullopt;
+  };
+  return o;
+}
+
+}  // namespace
+
+registry::registry(server_config& c) : cfg_(c) {
+  add(int_option("port", "RESP TCP port on `bind` (0 disables the RESP listener).", c.port, 0, 65535, false));
+  add(string_option("bind", "Space-separated addresses the RESP listener binds to.", c.bind, false));
+  add(int_option("http-port", "HTTP port on `http-bind` (0 disables the HTTP listener).", c.http_port, 0, 65535, false));
+  add(string_option("http-bind", "Address the HTTP listener binds to.", c.http_bind, false));
+  add(int_option("io-threads", "Threads running the network event loop.", c.io_threads, 1, 128, false));
+  add(int_option("databases", "Number of databases (SELECT 0..databases-1).", c.databases, 1, 1024, false));
+  add(string_option("loglevel", "Log level: debug, info, warning, error (Redis's verbose/notice/warning/nothing accepted).",
+                    c.loglevel, true, {"debug", "verbose", "info", "notice", "warning", "error", "nothing"}));
+  add(string_option("logfile", "Log file path; empty logs to stdout.", c.logfile, false));
+  add(int_option("maxclients", "Maximum connected clients (RESP and HTTP).", c.maxclients, 1, 1000000, true));
+  add(int_option("timeout", "Close a client idle for this many seconds (0 = never).", c.timeout, 0, INT32_MAX, true));
+  add(bool_option("protected-mode", "With no password set, serve only loopback clients.", c.protected_mode, true));
+  add(memory_option("proto-max-bulk-len", "Largest bulk string a client may send, bytes.", c.proto_max_bulk_len, true));
+  add(memory_option("client-query-buffer-limit", "Largest unparsed input per client, bytes; past it the client is closed.",
+                    c.client_query_buffer_limit, true));
+  add(int_option("hz", "Background task frequency (active expire cycles per second).", c.hz, 1, 500, true));
+  add(string_option("dir", "Working directory for data files.", c.dir, false));
+  add(memory_option("maxmemory", "Memory limit in bytes (0 = none). Eviction arrives with its own issue.", c.maxmemory, true));
+  add(string_option("maxmemory-policy", "Eviction policy when maxmemory is reached.", c.maxmemory_policy, true,
+                    {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+                     "volatile-random", "volatile-ttl"}));
+  add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
+}
+
+void registry::add(option o) {
+  auto name = o.name;
+  options_.emplace(std::move(name), std::move(o));
+}
+
+option* registry::find(std::string_view name) {
+  std::string low(name);
+  for (auto& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto it = options_.find(low);
+  return it == options_.end() ? nullptr : &it->second;
+}
+
+void registry::load(int argc, const char* const* argv) {
+  po::options_description desc("kvd-server options");
+  desc.add_options()("config", po::value<std::string>(), "configuration file (INI: name = value)");
+  desc.add_options()("help", "print the options and exit");
+  desc.add_options()("version", "print the version and exit");
+  for (auto& [name, o] : options_) desc.add_options()(name.c_str(), po::value<std::string>(), o.help.c_str());
+
+  auto apply = [&](const po::variables_map& vm, const char* source) {
+    for (auto& [name, o] : options_) {
+      if (!vm.count(name)) continue;
+      if (auto e = o.set(vm[name].as<std::string>()))
+        throw config_error(std::string("invalid value for option '") + name + "' (" + source + "): " + *e);
+    }
+  };
+  auto guard = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const po::unknown_option& e) {
+      throw config_error("unknown option '" + e.get_option_name() + "'");
+    } catch (const po::error& e) {
+      throw config_error(e.what());
+    }
+  };
+
+  po::variables_map cli;
+  guard([&] { po::store(po::parse_command_line(argc, argv, desc), cli); });
+  if (cli.count("config")) {
+    std::string path = cli["config"].as<std::string>();
+    cfg_.config_file = path;
+    std::ifstream in(path);
+    if (!in) throw config_error("cannot open config file '" + path + "'");
+    po::variables_map file;
+    guard([&] { po::store(po::parse_config_file(in, desc, false), file); });
+    apply(file, path.c_str());
+  }
+  apply(cli, "command line");
+  po::variables_map env;
+  guard([&] {
+    po::store(po::parse_environment(desc,
+                                    [this](const std::string& var) -> std::string {
+                                      if (var.rfind("KVD_", 0) != 0) return "";
+                                      std::string n = var.substr(4);
+                                      for (auto& ch : n) ch = ch == '_' ? '-' : static_cast<char>(std::tolower(ch));
+                                      return options_.count(n) ? n : "";
+                                    }),
+              env);
+  });
+  apply(env, "environment");
+}
+
+}  // namespace kvd::config

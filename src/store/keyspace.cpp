@@ -1,0 +1,315 @@
+#include "kvd/store/keyspace.hpp"
+
+#include <algorithm>
+
+#include "kvd/util/clock.hpp"
+#include "kvd/util/numbers.hpp"
+
+namespace kvd::store {
+
+std::string_view type_name(value_type t) noexcept {
+  switch (t) {
+    case value_type::string: return "string";
+    case value_type::list: return "list";
+    case value_type::set: return "set";
+    case value_type::hash: return "hash";
+    case value_type::zset: return "zset";
+  }
+  return "none";
+}
+
+std::string_view value::encoding() const noexcept {
+  if (type_ != value_type::string) return obj_->encoding();
+  // Redis 7.0 (object.c tryObjectEncoding): integers that fit a long are "int", strings up
+  // to 44 bytes are "embstr", others (and strings modified in place) are "raw".
+  auto s = str_.view();
+  if (s.size() <= 20 && util::parse_int64(s)) return "int";
+  if (flags_ & raw_flag) return "raw";
+  return s.size() <= 44 ? "embstr" : "raw";
+}
+
+namespace {
+thread_local std::mt19937_64 rng{std::random_device{}()};
+std::uint32_t lru_clock() noexcept { return static_cast<std::uint32_t>(util::now_ms() / 1000); }
+}  // namespace
+
+database::database(keyspace& ks, int index) : ks_(ks), index_(index) {
+  shards_.reserve(shard_count);
+  for (unsigned i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<shard>());
+}
+
+value* database::touch(value* v) noexcept {
+  if (v) v->set_lru(lru_clock());
+  return v;
+}
+
+bool database::expire_if_needed(shard& s, std::string_view key, std::uint64_t h, const value& v) {
+  if (!v.has_expire()) return false;
+  auto* e = s.expires.find(key, h);
+  if (!e || e->val > util::now_ms()) return false;
+  ks_.notify_expired(index_, key);
+  s.expires.erase(key, h);
+  s.data.erase(key, h);
+  return true;
+}
+
+value* database::find(std::string_view key) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.find(key, h);
+  if (!n) return nullptr;
+  if (expire_if_needed(s, key, h, n->val)) return nullptr;
+  return &n->val;
+}
+
+value* database::lookup_read(std::string_view key) {
+  value* v = find(key);
+  (v ? ks_.stats_.keyspace_hits : ks_.stats_.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
+  return touch(v);
+}
+
+value& database::set(std::string_view key, value v, bool keep_ttl) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  v.set_lru(lru_clock());
+  if (auto* n = s.data.find(key, h)) {
+    bool had_expire = n->val.has_expire();
+    if (had_expire && !keep_ttl) {
+      s.expires.erase(key, h);
+      had_expire = false;
+    }
+    v.set_has_expire(had_expire);
+    n->val = std::move(v);
+    return n->val;
+  }
+  v.set_has_expire(false);
+  return s.data.insert_new(key, h, std::move(v))->val;
+}
+
+value& database::add(std::string_view key, value v) {
+  auto h = util::hash_bytes(key);
+  v.set_lru(lru_clock());
+  v.set_has_expire(false);
+  return shards_[shard_index(h)]->data.insert_new(key, h, std::move(v))->val;
+}
+
+bool database::del(std::string_view key) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.find(key, h);
+  if (!n) return false;
+  if (expire_if_needed(s, key, h, n->val)) return false;
+  if (n->val.has_expire()) s.expires.erase(key, h);
+  s.data.erase(key, h);
+  return true;
+}
+
+std::int64_t database::expire_of(std::string_view key) const {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* e = s.expires.find(key, h);
+  return e ? e->val : -1;
+}
+
+void database::set_expire(std::string_view key, std::int64_t when_ms) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.find(key, h);
+  if (!n) return;
+  if (auto* e = s.expires.find(key, h)) e->val = when_ms;
+  else s.expires.insert_new(key, h, when_ms);
+  n->val.set_has_expire(true);
+}
+
+bool database::persist(std::string_view key) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.find(key, h);
+  if (!n || !n->val.has_expire()) return false;
+  s.expires.erase(key, h);
+  n->val.set_has_expire(false);
+  return true;
+}
+
+void database::rename(std::string_view from, std::string_view to) {
+  if (from == to) return;
+  std::int64_t when = expire_of(from);
+  auto h = util::hash_bytes(from);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.find(from, h);
+  if (!n) return;
+  value v = std::move(n->val);
+  if (when >= 0) s.expires.erase(from, h);
+  s.data.erase(from, h);
+  set(to, std::move(v), false);
+  if (when >= 0) set_expire(to, when);
+}
+
+std::size_t database::size() const {
+  std::size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s->mu);
+    n += s->data.size();
+  }
+  return n;
+}
+
+std::size_t database::expires_size() const {
+  std::size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s->mu);
+    n += s->expires.size();
+  }
+  return n;
+}
+
+std::int64_t database::avg_ttl_ms() const {
+  // Redis estimates avg_ttl from the active cycle's samples; an exact mean over a bounded
+  // sample per shard is as informative and deterministic enough for INFO.
+  std::int64_t now = util::now_ms(), sum = 0, count = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lk(s->mu);
+    std::uint64_t c = 0;
+    int budget = 64;
+    do {
+      c = s->expires.scan(c, [&](auto& n) {
+        if (n.val > now) {
+          sum += n.val - now;
+          ++count;
+        }
+      });
+    } while (c != 0 && --budget > 0);
+  }
+  return count ? sum / count : 0;
+}
+
+std::size_t database::clear() {
+  std::size_t n = 0;
+  for (auto& s : shards_) {
+    n += s->data.size();
+    s->data.clear();
+    s->expires.clear();
+  }
+  return n;
+}
+
+void database::swap_contents(database& other) noexcept {
+  for (unsigned i = 0; i < shard_count; ++i) {
+    shards_[i]->data.swap(other.shards_[i]->data);
+    shards_[i]->expires.swap(other.shards_[i]->expires);
+  }
+}
+
+std::uint64_t database::scan(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f) {
+  unsigned si = static_cast<unsigned>(cursor & (shard_count - 1));
+  std::uint64_t dc = cursor >> shard_bits;
+  auto& s = *shards_[si];
+  std::lock_guard lk(s.mu);
+  std::int64_t now = util::now_ms();
+  std::uint64_t next = s.data.scan(dc, [&](auto& n) {
+    if (n.val.has_expire()) {
+      auto* e = s.expires.find(n.key.view());
+      if (e && e->val <= now) return;
+    }
+    f(n.key.view(), n.val);
+  });
+  if (next == 0) {
+    if (si + 1 == shard_count) return 0;
+    return si + 1;
+  }
+  return (next << shard_bits) | si;
+}
+
+bool database::random_key(std::string& out) {
+  // Try shards in random order so that an empty shard is skipped; a few retries when the
+  // key picked has expired (Redis dbRandomKey retries likewise).
+  std::uniform_int_distribution<unsigned> pick(0, shard_count - 1);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned start = pick(rng);
+    for (unsigned k = 0; k < shard_count; ++k) {
+      auto& s = *shards_[(start + k) % shard_count];
+      std::lock_guard lk(s.mu);
+      auto* n = s.data.random_node(rng);
+      if (!n) continue;
+      auto key = n->key.view();
+      auto h = util::hash_bytes(key);
+      if (expire_if_needed(s, key, h, n->val)) break;
+      out.assign(key);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t database::active_expire(std::int64_t deadline_us) {
+  std::size_t expired = 0;
+  std::int64_t now = util::now_ms();
+  for (auto& sp : shards_) {
+    auto& s = *sp;
+    for (;;) {
+      std::lock_guard lk(s.mu);
+      if (s.expires.empty()) break;
+      int sampled = 0, hit = 0;
+      std::vector<std::string> dead;
+      for (; sampled < 20 && sampled < static_cast<int>(s.expires.size()); ++sampled) {
+        auto* e = s.expires.random_node(rng);
+        if (e->val <= now) dead.emplace_back(e->key.view());
+      }
+      std::sort(dead.begin(), dead.end());
+      dead.erase(std::unique(dead.begin(), dead.end()), dead.end());
+      for (auto& k : dead) {
+        auto h = util::hash_bytes(k);
+        ks_.notify_expired(index_, k);
+        s.expires.erase(k, h);
+        s.data.erase(k, h);
+        ++hit;
+      }
+      expired += static_cast<std::size_t>(hit);
+      if (hit * 10 <= sampled || util::now_us() > deadline_us) break;
+    }
+    if (util::now_us() > deadline_us) break;
+  }
+  return expired;
+}
+
+void database::for_each(const std::function<void(std::string_view, const value&, std::int64_t)>& f) {
+  std::int64_t now = util::now_ms();
+  for (auto& sp : shards_) {
+    std::lock_guard lk(sp->mu);
+    sp->data.for_each([&](auto& n) {
+      std::int64_t when = -1;
+      if (n.val.has_expire()) {
+        if (auto* e = sp->expires.find(n.key.view())) when = e->val;
+        if (when >= 0 && when <= now) return;
+      }
+      f(n.key.view(), n.val, when);
+    });
+  }
+}
+
+keyspace::keyspace(int databases) {
+  dbs_.reserve(static_cast<std::size_t>(databases));
+  for (int i = 0; i < databases; ++i) dbs_.push_back(std::make_unique<database>(*this, i));
+}
+
+std::size_t keyspace::active_expire_cycle(std::int64_t budget_us) {
+  if (!active_expire_.load()) return 0;
+  std::int64_t start = util::now_us();
+  std::int64_t deadline = start + budget_us;
+  std::size_t n = 0;
+  // Resume from where the last cycle stopped, as Redis does with current_db.
+  int dbs = databases();
+  int first = next_db_.load() % dbs;
+  for (int k = 0; k < dbs; ++k) {
+    int i = (first + k) % dbs;
+    n += db(i).active_expire(deadline);
+    if (util::now_us() > deadline) {
+      next_db_.store(i + 1);
+      break;
+    }
+  }
+  stats_.expire_cycle_cpu_us.fetch_add(static_cast<std::uint64_t>(util::now_us() - start));
+  return n;
+}
+
+}  // namespace kvd::store

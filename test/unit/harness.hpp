@@ -1,0 +1,65 @@
+// In-process test harness: a keyspace, config, command table and dispatcher, and a
+// client; run({"SET","k","v"}) executes one command and returns its captured reply.
+// resp2()/resp3() return the exact wire bytes. Model: dragonfly string_family_test.cc.
+#pragma once
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kvd/command/dispatcher.hpp"
+#include "kvd/protocol/capture.hpp"
+#include "kvd/protocol/resp_writer.hpp"
+#include "kvd/util/clock.hpp"
+
+namespace kvd::test {
+
+class harness {
+ public:
+  harness() : ks_(16), reg_(cfg_), state_(ks_, cfg_, reg_, table_), disp_(state_) {
+    command::register_all_families(table_);
+    client_ = std::make_shared<command::client_context>();
+    client_->id = state_.clients.next_id();
+    state_.clients.add(client_);
+    state_.run_id = std::string(40, 'a');
+  }
+
+  /// Executes one command; returns its reply tree (protocol as the client's `resp`).
+  protocol::reply run(std::vector<std::string> args) {
+    std::vector<std::string_view> v(args.begin(), args.end());
+    protocol::capture cap(client_->resp);
+    disp_.execute(*client_, v, cap);
+    return cap.take();
+  }
+  /// Executes one command; returns the exact RESP bytes (2 or 3 as the client's `resp`).
+  std::string wire(std::vector<std::string> args) {
+    std::vector<std::string_view> v(args.begin(), args.end());
+    std::string out;
+    protocol::resp_writer w(&out, client_->resp);
+    disp_.execute(*client_, v, w);
+    return out;
+  }
+
+  command::client_context& client() { return *client_; }
+  command::server_state& state() { return state_; }
+  store::keyspace& keyspace() { return ks_; }
+
+ private:
+  config::server_config cfg_;
+  store::keyspace ks_;
+  config::registry reg_;
+  command::command_table table_;
+  command::server_state state_;
+  command::dispatcher disp_;
+  std::shared_ptr<command::client_context> client_;
+};
+
+/// Freezes the clock for a test's lifetime.
+struct frozen_clock {
+  explicit frozen_clock(std::int64_t ms = 1'700'000'000'000) { util::set_clock_for_test(ms); }
+  ~frozen_clock() { util::clear_clock_for_test(); }
+  void advance(std::int64_t ms) { util::advance_clock_for_test(ms); }
+};
+
+}  // namespace kvd::test
