@@ -296,16 +296,16 @@ void cmd_client_help(command_context& c) {
 
 void register_connection_family(command_table& t) {
   constexpr auto fast_conn = f_fast | f_loading | f_stale;
-  t.add({"ping", -1, fast_conn, 0, 0, 0, cmd_ping, "fast connection"});
+  t.add({"ping", -1, f_fast, 0, 0, 0, cmd_ping, "fast connection"});
   t.add({"echo", 2, fast_conn, 0, 0, 0, cmd_echo, "fast connection"});
   t.add({"quit", -1, f_allow_busy | f_noscript | f_loading | f_stale | f_fast | f_no_auth, 0, 0, 0, cmd_quit,
          "fast connection"});
   t.add({"select", 2, f_loading | f_stale | f_fast, 0, 0, 0, cmd_select, "fast connection"});
-  t.add({"hello", -1, f_noscript | f_loading | f_stale | f_fast | f_no_auth | f_sentinel | f_allow_busy, 0, 0, 0,
+  t.add({"hello", -1, f_noscript | f_loading | f_stale | f_fast | f_no_auth | f_allow_busy, 0, 0, 0,
          cmd_hello, "fast connection"});
   t.add({"reset", 1, f_noscript | f_loading | f_stale | f_fast | f_no_auth | f_allow_busy, 0, 0, 0, cmd_reset,
          "fast connection"});
-  auto& client = t.add({"client", -2, f_sentinel, 0, 0, 0, nullptr, "slow"});
+  auto& client = t.add({"client", -2, 0, 0, 0, 0, nullptr, "slow"});
   constexpr auto cl = f_noscript | f_loading | f_stale;
   t.add_sub(client, {"id", 2, cl, 0, 0, 0, cmd_client_id, "slow connection"});
   t.add_sub(client, {"setname", 3, cl, 0, 0, 0, cmd_client_setname, "slow connection"});

@@ -436,12 +436,12 @@ void register_server_family(command_table& t) {
   auto& config = t.add({"config", -2, 0, 0, 0, 0, nullptr, "slow"});
   constexpr auto adm = f_admin | f_noscript | f_loading | f_stale;
   t.add_sub(config, {"get", -3, adm, 0, 0, 0, cmd_config_get, "admin slow dangerous"});
-  t.add_sub(config, {"set", -4, adm | f_may_replicate, 0, 0, 0, cmd_config_set, "admin slow dangerous"});
+  t.add_sub(config, {"set", -4, adm, 0, 0, 0, cmd_config_set, "admin slow dangerous"});
   t.add_sub(config, {"resetstat", 2, adm, 0, 0, 0, cmd_config_resetstat, "admin slow dangerous"});
   t.add_sub(config, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_config_help, "slow"});
   t.add({"time", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_time, "fast"});
   t.add({"debug", -2, adm, 0, 0, 0, cmd_debug, "admin slow dangerous"});
-  t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_sentinel | f_allow_busy, 0, 0, 0,
+  t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_allow_busy, 0, 0, 0,
          cmd_shutdown, "admin slow dangerous"});
 }
 

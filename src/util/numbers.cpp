@@ -38,7 +38,8 @@ std::optional<std::int64_t> parse_int64(std::string_view s) noexcept {
 }
 
 std::optional<long double> parse_long_double(std::string_view s) noexcept {
-  if (s.empty() || s.size() >= 5 * 1024) return std::nullopt;
+  // Redis string2ld also requires strtold to consume the whole length (no embedded NUL).
+  if (s.empty() || s.size() >= 5 * 1024 || s.find('\0') != std::string_view::npos) return std::nullopt;
   char buf[5 * 1024];
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';

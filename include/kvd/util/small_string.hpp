@@ -101,7 +101,7 @@ class small_string {
 
   void init(const char* p, std::size_t n) {
     if (n <= inline_capacity) {
-      std::memcpy(raw_, p, n);
+      if (n) std::memcpy(raw_, p, n);
       set_inline_size(n);
     } else {
       make_heap(n, n);
