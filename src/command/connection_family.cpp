@@ -1,6 +1,320 @@
-// connection commands. (Placeholder registration until the family is written.)
+// Connection commands: PING ECHO QUIT HELLO SELECT RESET and CLIENT's subcommands
+// (ID SETNAME GETNAME LIST INFO KILL SETINFO HELP). Source: Redis 7.0 networking.c, server.c.
+#include <sstream>
+
+#include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/dispatcher.hpp"
+#include "kvd/util/clock.hpp"
+#include "kvd/util/glob.hpp"
 
 namespace kvd::command {
-void register_connection_family(command_table& t) { (void)t; }
+namespace {
+
+/// The Redis version kvd reports to clients (HELLO, INFO redis_version): the Redis release
+/// whose behaviour it follows, so client libraries enable the right features.
+constexpr std::string_view compat_redis_version = "7.0.15";
+
+// ---- helpers --------------------------------------------------------------------------
+
+/// Redis validateClientAttr / clientSetName: only printable ASCII without spaces.
+bool valid_client_attr(std::string_view s) {
+  for (char ch : s)
+    if (ch < '!' || ch > '~') return false;
+  return true;
+}
+
+std::string client_line(const client_context& c) {
+  std::int64_t now = util::now_ms();
+  std::lock_guard lk(c.info_mu);
+  std::ostringstream o;
+  o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
+    << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
+    << " flags=N db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes
+    << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes
+    << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
+    << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
+  return o.str();
+}
+
+// ---- handlers -------------------------------------------------------------------------
+
+void cmd_ping(command_context& c) {
+  if (c.argc() > 2) return c.rb.error("ERR wrong number of arguments for 'ping' command");
+  if (c.argc() == 2) return c.rb.bulk(c.arg(1));
+  c.rb.simple("PONG");
+}
+
+void cmd_echo(command_context& c) { c.rb.bulk(c.arg(1)); }
+
+void cmd_quit(command_context& c) {
+  c.client.close_after_reply = true;
+  c.rb.simple("OK");
+}
+
+void cmd_select(command_context& c) {
+  auto n = util::parse_int64(c.arg(1));
+  if (!n) return c.rb.error(err::not_integer);
+  if (*n < 0 || *n >= c.server.keyspace.databases()) return c.rb.error(err::db_index);
+  std::lock_guard lk(c.client.info_mu);
+  c.client.db = static_cast<int>(*n);
+  c.rb.simple("OK");
+}
+
+void cmd_hello(command_context& c) {
+  int ver = c.client.resp;
+  std::size_t i = 1;
+  if (c.argc() >= 2) {
+    auto v = util::parse_int64(c.arg(1));
+    if (!v) return c.rb.error("ERR Protocol version is not an integer or out of range");
+    if (*v < 2 || *v > 3) return c.rb.error("NOPROTO unsupported protocol version");
+    ver = static_cast<int>(*v);
+    i = 2;
+  }
+  std::string_view setname;
+  bool has_setname = false;
+  for (; i < c.argc(); ++i) {
+    bool more = i + 1 < c.argc();
+    if (iequals(c.arg(i), "AUTH") && i + 2 < c.argc()) {
+      // Users and passwords arrive with the ACL issue; the default user is "nopass".
+      if (c.arg(i + 1) != "default")
+        return c.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
+      i += 2;
+    } else if (iequals(c.arg(i), "SETNAME") && more) {
+      setname = c.arg(++i);
+      has_setname = true;
+      if (!valid_client_attr(setname))
+        return c.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    } else {
+      return c.rb.error("ERR Syntax error in HELLO option '" + std::string(c.arg(i)) + "'");
+    }
+  }
+  {
+    std::lock_guard lk(c.client.info_mu);
+    if (has_setname) c.client.name = setname;
+  }
+  c.client.resp = ver;
+  c.rb.set_protocol(ver);  // Redis replies to HELLO in the protocol it switches to
+  c.rb.map(7);
+  c.rb.bulk("server");
+  c.rb.bulk("redis");
+  c.rb.bulk("version");
+  c.rb.bulk(compat_redis_version);
+  c.rb.bulk("proto");
+  c.rb.integer(ver);
+  c.rb.bulk("id");
+  c.rb.integer(static_cast<std::int64_t>(c.client.id));
+  c.rb.bulk("mode");
+  c.rb.bulk("standalone");
+  c.rb.bulk("role");
+  c.rb.bulk("master");
+  c.rb.bulk("modules");
+  c.rb.array(0);
+}
+
+void cmd_reset(command_context& c) {
+  {
+    std::lock_guard lk(c.client.info_mu);
+    c.client.db = 0;
+    c.client.name.clear();
+  }
+  c.client.resp = 2;
+  c.rb.simple("RESET");
+}
+
+void cmd_client_id(command_context& c) { c.rb.integer(static_cast<std::int64_t>(c.client.id)); }
+
+void cmd_client_setname(command_context& c) {
+  if (!valid_client_attr(c.arg(2)))
+    return c.rb.error("ERR Client names cannot contain spaces, newlines or special characters.");
+  std::lock_guard lk(c.client.info_mu);
+  c.client.name = c.arg(2);
+  c.rb.simple("OK");
+}
+
+void cmd_client_getname(command_context& c) {
+  std::string name;
+  {
+    std::lock_guard lk(c.client.info_mu);
+    name = c.client.name;
+  }
+  if (name.empty()) return c.rb.null();
+  c.rb.bulk(name);
+}
+
+void cmd_client_setinfo(command_context& c) {
+  std::string_view attr = c.arg(2), v = c.arg(3);
+  bool is_name = iequals(attr, "lib-name"), is_ver = iequals(attr, "lib-ver");
+  if (!is_name && !is_ver) return c.rb.error("ERR Unrecognized option '" + std::string(attr) + "'");
+  if (!valid_client_attr(v))
+    return c.rb.error("ERR " + std::string(is_name ? "lib-name" : "lib-ver") +
+                      " cannot contain spaces, newlines or special characters.");
+  std::lock_guard lk(c.client.info_mu);
+  (is_name ? c.client.lib_name : c.client.lib_ver) = v;
+  c.rb.simple("OK");
+}
+
+void cmd_client_info(command_context& c) {
+  auto line = client_line(c.client);
+  c.rb.verbatim("txt", line);
+}
+
+void cmd_client_list(command_context& c) {
+  std::vector<std::uint64_t> ids;
+  bool filter_ids = false;
+  arg_parser p(c.args, 2);
+  while (p.has_next()) {
+    if (p.check("TYPE")) {
+      auto t = p.next();
+      if (!iequals(t, "normal") && !iequals(t, "master") && !iequals(t, "replica") && !iequals(t, "slave") &&
+          !iequals(t, "pubsub"))
+        return c.rb.error("ERR Unknown client type '" + std::string(t) + "'");
+      if (!iequals(t, "normal")) {  // no replicas or subscribers yet
+        filter_ids = true;
+      }
+    } else if (p.check("ID")) {
+      filter_ids = true;
+      while (p.has_next()) {
+        auto v = util::parse_int64(p.next());
+        if (!v || *v <= 0) return c.rb.error("ERR Invalid client ID");
+        ids.push_back(static_cast<std::uint64_t>(*v));
+      }
+    } else {
+      return c.rb.error(err::syntax);
+    }
+  }
+  if (!p.ok()) return c.rb.error(p.error());
+  std::string out;
+  for (auto& cl : c.server.clients.list()) {
+    if (filter_ids && std::find(ids.begin(), ids.end(), cl->id) == ids.end()) continue;
+    out += client_line(*cl);
+  }
+  c.rb.verbatim("txt", out);
+}
+
+void cmd_client_kill(command_context& c) {
+  auto clients = c.server.clients.list();
+  if (c.argc() == 3) {  // old form: CLIENT KILL addr:port
+    for (auto& cl : clients) {
+      if (cl->addr == c.arg(2)) {
+        if (auto h = cl->handle.lock()) h->close();
+        return c.rb.simple("OK");
+      }
+    }
+    return c.rb.error("ERR No such client");
+  }
+  std::optional<std::uint64_t> id;
+  std::optional<std::string> addr, laddr, type, user;
+  bool skipme = true;
+  for (std::size_t i = 2; i < c.argc(); i += 2) {
+    if (i + 1 >= c.argc()) return c.rb.error(err::syntax);
+    auto opt = c.arg(i);
+    auto v = c.arg(i + 1);
+    if (iequals(opt, "ID")) {
+      auto n = util::parse_int64(v);
+      if (!n || *n <= 0) return c.rb.error("ERR client-id should be greater than 0");
+      id = static_cast<std::uint64_t>(*n);
+    } else if (iequals(opt, "ADDR")) {
+      addr = v;
+    } else if (iequals(opt, "LADDR")) {
+      laddr = v;
+    } else if (iequals(opt, "TYPE")) {
+      if (!iequals(v, "normal") && !iequals(v, "master") && !iequals(v, "replica") && !iequals(v, "slave") &&
+          !iequals(v, "pubsub"))
+        return c.rb.error("ERR Unknown client type '" + std::string(v) + "'");
+      type = v;
+    } else if (iequals(opt, "USER")) {
+      if (v != "default") return c.rb.error("ERR No such user '" + std::string(v) + "'");
+      user = v;
+    } else if (iequals(opt, "SKIPME")) {
+      if (iequals(v, "yes")) skipme = true;
+      else if (iequals(v, "no")) skipme = false;
+      else return c.rb.error(err::syntax);
+    } else if (iequals(opt, "MAXAGE")) {
+      return c.rb.error(err::syntax);
+    } else {
+      return c.rb.error(err::syntax);
+    }
+  }
+  std::int64_t killed = 0;
+  for (auto& cl : clients) {
+    if (id && cl->id != *id) continue;
+    if (addr && cl->addr != *addr) continue;
+    if (laddr && cl->laddr != *laddr) continue;
+    if (type && !iequals(*type, "normal")) continue;
+    if (skipme && cl->id == c.client.id) continue;
+    if (auto h = cl->handle.lock()) h->close();
+    else if (cl->id == c.client.id) c.client.close_after_reply = true;
+    ++killed;
+  }
+  c.rb.integer(killed);
+}
+
+void cmd_client_help(command_context& c) {
+  static constexpr std::string_view lines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are:",
+      "    * ADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made from the specified address",
+      "    * LADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made to specified local address",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Kill connections by type.",
+      "    * USER <username>",
+      "      Kill connections authenticated by <username>.",
+      "    * SKIPME (YES|NO)",
+      "      Skip killing current connection (default: yes).",
+      "    * ID <client-id>",
+      "      Kill connections by client id.",
+      "LIST [options ...]",
+      "    Return information about client connections. Options:",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Return clients of specified type.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "SETINFO <option> <value>",
+      "    Set client meta attr. Options are:",
+      "    * LIB-NAME: the client lib name.",
+      "    * LIB-VER: the client lib version.",
+      "HELP",
+      "    Print this help.",
+  };
+  c.rb.array(std::size(lines));
+  for (auto l : lines) c.rb.simple(l);
+}
+
+}  // namespace
+
+void register_connection_family(command_table& t) {
+  constexpr auto fast_conn = f_fast | f_loading | f_stale;
+  t.add({"ping", -1, fast_conn, 0, 0, 0, cmd_ping, "fast connection"});
+  t.add({"echo", 2, fast_conn, 0, 0, 0, cmd_echo, "fast connection"});
+  t.add({"quit", -1, f_allow_busy | f_noscript | f_loading | f_stale | f_fast | f_no_auth, 0, 0, 0, cmd_quit,
+         "fast connection"});
+  t.add({"select", 2, f_loading | f_stale | f_fast, 0, 0, 0, cmd_select, "fast connection"});
+  t.add({"hello", -1, f_noscript | f_loading | f_stale | f_fast | f_no_auth | f_sentinel | f_allow_busy, 0, 0, 0,
+         cmd_hello, "fast connection"});
+  t.add({"reset", 1, f_noscript | f_loading | f_stale | f_fast | f_no_auth | f_allow_busy, 0, 0, 0, cmd_reset,
+         "fast connection"});
+  auto& client = t.add({"client", -2, f_sentinel, 0, 0, 0, nullptr, "slow"});
+  constexpr auto cl = f_noscript | f_loading | f_stale;
+  t.add_sub(client, {"id", 2, cl, 0, 0, 0, cmd_client_id, "slow connection"});
+  t.add_sub(client, {"setname", 3, cl, 0, 0, 0, cmd_client_setname, "slow connection"});
+  t.add_sub(client, {"getname", 2, cl, 0, 0, 0, cmd_client_getname, "slow connection"});
+  t.add_sub(client, {"setinfo", 4, cl, 0, 0, 0, cmd_client_setinfo, "slow connection"});
+  t.add_sub(client, {"info", 2, cl, 0, 0, 0, cmd_client_info, "slow connection"});
+  t.add_sub(client, {"list", -2, f_admin | cl, 0, 0, 0, cmd_client_list, "admin slow dangerous connection"});
+  t.add_sub(client, {"kill", -3, f_admin | cl, 0, 0, 0, cmd_client_kill, "admin slow dangerous connection"});
+  t.add_sub(client, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_client_help, "slow connection"});
+}
+
 }  // namespace kvd::command

@@ -1,6 +1,448 @@
-// server commands. (Placeholder registration until the family is written.)
+// Server commands: INFO, CONFIG GET|SET|RESETSTAT|HELP, TIME, DEBUG (SLEEP,
+// SET-ACTIVE-EXPIRE), SHUTDOWN. INFO field names are Redis 7.0's (server.c genRedisInfoString).
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <malloc.h>
+#include <set>
+#include <thread>
+
+#include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/dispatcher.hpp"
+#include "kvd/util/clock.hpp"
+#include "kvd/util/glob.hpp"
+
+// jemalloc's control interface, present when kvd-server links jemalloc (weak otherwise).
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
+    __attribute__((weak));
 
 namespace kvd::command {
-void register_server_family(command_table& t) { (void)t; }
+namespace {
+
+std::atomic<std::int64_t> peak_memory{0};
+
+/// Bytes currently allocated by the process's allocator (Redis used_memory).
+std::int64_t used_memory() {
+  if (mallctl) {
+    std::uint64_t epoch = 1;
+    std::size_t sz = sizeof epoch;
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    std::size_t allocated = 0;
+    sz = sizeof allocated;
+    if (mallctl("stats.allocated", &allocated, &sz, nullptr, 0) == 0) return static_cast<std::int64_t>(allocated);
+  }
+  struct mallinfo2 mi = mallinfo2();
+  return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
+}
+
+/// Resident set size in bytes, from /proc/self/statm.
+std::int64_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+std::string human_bytes(std::int64_t n) {
+  // Redis bytesToHuman: B, K, M, G with two decimals.
+  char buf[64];
+  double d = static_cast<double>(n);
+  if (n < 1024) std::snprintf(buf, sizeof buf, "%lldB", static_cast<long long>(n));
+  else if (n < 1024LL * 1024) std::snprintf(buf, sizeof buf, "%.2fK", d / 1024);
+  else if (n < 1024LL * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2fM", d / (1024 * 1024));
+  else std::snprintf(buf, sizeof buf, "%.2fG", d / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+struct info_writer {
+  std::string out;
+  bool first = true;
+  void section(std::string_view name) {
+    if (!first) out += "\r\n";
+    first = false;
+    out += "# ";
+    out += name;
+    out += "\r\n";
+  }
+  template <class T>
+  void field(std::string_view k, const T& v) {
+    out += k;
+    out += ':';
+    if constexpr (std::is_convertible_v<T, std::string_view>) out += std::string_view(v);
+    else out += std::to_string(v);
+    out += "\r\n";
+  }
+  void fixed(std::string_view k, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    field(k, std::string_view(buf));
+  }
+};
+
+void info_server(info_writer& w, server_state& s) {
+  struct utsname u;
+  uname(&u);
+  std::int64_t now = util::now_ms();
+  std::int64_t up = (now - s.start_ms) / 1000;
+  w.section("Server");
+  w.field("redis_version", "7.0.15");
+  w.field("redis_git_sha1", "00000000");
+  w.field("redis_git_dirty", 0);
+  w.field("redis_build_id", "0");
+  w.field("redis_mode", "standalone");
+  w.field("kvd_version", KVD_VERSION);
+  w.field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+  w.field("arch_bits", 64);
+  w.field("monotonic_clock", "POSIX clock_gettime");
+  w.field("multiplexing_api", "epoll");
+  w.field("atomicvar_api", "c11-builtin");
+  w.field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                             std::to_string(__GNUC_PATCHLEVEL__));
+  w.field("process_id", static_cast<std::int64_t>(getpid()));
+  w.field("process_supervised", "no");
+  w.field("run_id", s.run_id);
+  w.field("tcp_port", s.tcp_port.load());
+  w.field("http_port", s.http_port.load());
+  w.field("server_time_usec", util::now_us());
+  w.field("uptime_in_seconds", up);
+  w.field("uptime_in_days", up / 86400);
+  w.field("hz", s.config.hz.load());
+  w.field("configured_hz", s.config.hz.load());
+  w.field("lru_clock", (now / 1000) & ((1 << 24) - 1));
+  w.field("executable", s.executable);
+  w.field("config_file", s.config.config_file);
+  w.field("io_threads_active", s.config.io_threads > 1 ? 1 : 0);
+}
+
+void info_clients(info_writer& w, server_state& s) {
+  w.section("Clients");
+  w.field("connected_clients", s.stats.connected_clients.load());
+  w.field("cluster_connections", 0);
+  w.field("maxclients", s.config.maxclients.load());
+  w.field("client_recent_max_input_buffer", 0);
+  w.field("client_recent_max_output_buffer", 0);
+  w.field("blocked_clients", 0);
+  w.field("tracking_clients", 0);
+  w.field("clients_in_timeout_table", 0);
+}
+
+void info_memory(info_writer& w, server_state& s) {
+  std::int64_t used = used_memory(), rss = rss_bytes();
+  std::int64_t peak = std::max(peak_memory.load(), used);
+  peak_memory.store(peak);
+  long pages = sysconf(_SC_PHYS_PAGES);
+  std::int64_t total = static_cast<std::int64_t>(pages) * sysconf(_SC_PAGESIZE);
+  std::int64_t maxmem = s.config.maxmemory.load();
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.2f", used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
+  char peak_perc[32];
+  std::snprintf(peak_perc, sizeof peak_perc, "%.2f%%", peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0.0);
+  w.section("Memory");
+  w.field("used_memory", used);
+  w.field("used_memory_human", human_bytes(used));
+  w.field("used_memory_rss", rss);
+  w.field("used_memory_rss_human", human_bytes(rss));
+  w.field("used_memory_peak", peak);
+  w.field("used_memory_peak_human", human_bytes(peak));
+  w.field("used_memory_peak_perc", std::string_view(peak_perc));
+  w.field("total_system_memory", total);
+  w.field("total_system_memory_human", human_bytes(total));
+  w.field("maxmemory", maxmem);
+  w.field("maxmemory_human", human_bytes(maxmem));
+  w.field("maxmemory_policy", s.config.maxmemory_policy);
+  w.field("mem_fragmentation_ratio", std::string_view(ratio));
+  w.field("mem_allocator", mallctl ? "jemalloc" : "libc");
+}
+
+void info_persistence(info_writer& w, server_state& s) {
+  w.section("Persistence");
+  w.field("loading", s.loading.load() ? 1 : 0);
+  w.field("async_loading", 0);
+  w.field("current_cow_peak", 0);
+  w.field("current_cow_size", 0);
+  w.field("current_fork_perc", "0.00");
+  w.field("current_save_keys_processed", 0);
+  w.field("current_save_keys_total", 0);
+  w.field("rdb_changes_since_last_save", 0);
+  w.field("rdb_bgsave_in_progress", 0);
+  w.field("rdb_last_save_time", s.start_ms / 1000);
+  w.field("rdb_last_bgsave_status", "ok");
+  w.field("rdb_last_bgsave_time_sec", -1);
+  w.field("rdb_current_bgsave_time_sec", -1);
+  w.field("aof_enabled", 0);
+  w.field("aof_rewrite_in_progress", 0);
+  w.field("aof_rewrite_scheduled", 0);
+  w.field("aof_last_rewrite_time_sec", -1);
+  w.field("aof_current_rewrite_time_sec", -1);
+  w.field("aof_last_bgrewrite_status", "ok");
+  w.field("aof_rewrites", 0);
+  w.field("aof_last_write_status", "ok");
+}
+
+void info_stats(info_writer& w, server_state& s) {
+  auto& st = s.stats;
+  auto& ks = s.keyspace.stats();
+  w.section("Stats");
+  w.field("total_connections_received", st.total_connections_received.load());
+  w.field("total_commands_processed", st.total_commands_processed.load());
+  w.field("instantaneous_ops_per_sec", st.instantaneous_ops_per_sec.load());
+  w.field("total_net_input_bytes", st.total_net_input_bytes.load());
+  w.field("total_net_output_bytes", st.total_net_output_bytes.load());
+  w.field("instantaneous_input_kbps", "0.00");
+  w.field("instantaneous_output_kbps", "0.00");
+  w.field("rejected_connections", st.rejected_connections.load());
+  w.field("sync_full", 0);
+  w.field("sync_partial_ok", 0);
+  w.field("sync_partial_err", 0);
+  w.field("expired_keys", ks.expired_keys.load());
+  w.field("expired_stale_perc", "0.00");
+  w.field("expired_time_cap_reached_count", 0);
+  w.field("expire_cycle_cpu_milliseconds", ks.expire_cycle_cpu_us.load() / 1000);
+  w.field("evicted_keys", 0);
+  w.field("evicted_clients", 0);
+  w.field("keyspace_hits", ks.keyspace_hits.load());
+  w.field("keyspace_misses", ks.keyspace_misses.load());
+  w.field("pubsub_channels", 0);
+  w.field("pubsub_patterns", 0);
+  w.field("latest_fork_usec", 0);
+  w.field("total_forks", 0);
+  w.field("unexpected_error_replies", st.unexpected_error_replies.load());
+  w.field("total_error_replies", st.total_error_replies.load());
+}
+
+void info_replication(info_writer& w, server_state& s) {
+  w.section("Replication");
+  w.field("role", "master");
+  w.field("connected_slaves", 0);
+  w.field("master_failover_state", "no-failover");
+  w.field("master_replid", s.run_id);
+  w.field("master_replid2", std::string(40, '0'));
+  w.field("master_repl_offset", 0);
+  w.field("second_repl_offset", -1);
+  w.field("repl_backlog_active", 0);
+  w.field("repl_backlog_size", 1048576);
+  w.field("repl_backlog_first_byte_offset", 0);
+  w.field("repl_backlog_histlen", 0);
+}
+
+void info_cpu(info_writer& w, server_state&) {
+  struct rusage self {}, children {};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  w.section("CPU");
+  w.fixed("used_cpu_sys", secs(self.ru_stime));
+  w.fixed("used_cpu_user", secs(self.ru_utime));
+  w.fixed("used_cpu_sys_children", secs(children.ru_stime));
+  w.fixed("used_cpu_user_children", secs(children.ru_utime));
+}
+
+void info_keyspace(info_writer& w, server_state& s) {
+  w.section("Keyspace");
+  for (int i = 0; i < s.keyspace.databases(); ++i) {
+    auto& db = s.keyspace.db(i);
+    auto keys = db.size();
+    if (keys == 0) continue;
+    w.field("db" + std::to_string(i), "keys=" + std::to_string(keys) + ",expires=" + std::to_string(db.expires_size()) +
+                                          ",avg_ttl=" + std::to_string(db.avg_ttl_ms()));
+  }
+}
+
+using section_fn = void (*)(info_writer&, server_state&);
+struct section_row {
+  std::string_view name;
+  section_fn fn;
+  bool in_default;
+};
+constexpr section_row sections[] = {
+    {"server", info_server, true},           {"clients", info_clients, true},
+    {"memory", info_memory, true},           {"persistence", info_persistence, true},
+    {"stats", info_stats, true},             {"replication", info_replication, true},
+    {"cpu", info_cpu, true},                 {"keyspace", info_keyspace, true},
+};
+
+void cmd_info(command_context& c) {
+  std::set<std::string_view> want;
+  bool all = false, dflt = c.argc() == 1;
+  for (std::size_t i = 1; i < c.argc(); ++i) {
+    auto a = c.arg(i);
+    if (iequals(a, "all") || iequals(a, "everything")) all = true;
+    else if (iequals(a, "default")) dflt = true;
+    else
+      for (auto& r : sections)
+        if (iequals(r.name, a)) want.insert(r.name);
+  }
+  info_writer w;
+  for (auto& r : sections)
+    if (all || (dflt && r.in_default) || want.count(r.name)) r.fn(w, c.server);
+  c.rb.verbatim("txt", w.out);
+}
+
+void cmd_config_get(command_context& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 2; i < c.argc(); ++i) {
+    for (auto& [name, o] : c.server.options.all()) {
+      if (seen.count(name) || !util::glob_match(c.arg(i), name, true)) continue;
+      seen.insert(name);
+      out.emplace_back(name, o.get());
+    }
+  }
+  c.rb.map(out.size());
+  for (auto& [k, v] : out) {
+    c.rb.bulk(k);
+    c.rb.bulk(v);
+  }
+}
+
+void cmd_config_set(command_context& c) {
+  if (c.argc() % 2 != 0) return c.rb.error("ERR wrong number of arguments for 'config|set' command");
+  // Validate everything first so that a failing pair applies nothing (Redis 7.0 is atomic).
+  std::vector<std::pair<config::option*, std::string_view>> todo;
+  for (std::size_t i = 2; i + 1 < c.argc(); i += 2) {
+    auto* o = c.server.options.find(c.arg(i));
+    if (!o) return c.rb.error("ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(c.arg(i)) + "'");
+    for (auto& [prev, v] : todo)
+      if (prev == o)
+        return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + std::string(c.arg(i)) +
+                          "') - duplicate parameter");
+    if (!o->runtime_mutable)
+      return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + std::string(c.arg(i)) +
+                        "') - can't set immutable config");
+    todo.emplace_back(o, c.arg(i + 1));
+  }
+  std::vector<std::pair<config::option*, std::string>> old;
+  for (auto& [o, v] : todo) {
+    old.emplace_back(o, o->get());
+    if (auto e = o->set(v)) {
+      for (auto& [po, pv] : old) po->set(pv);  // roll back, as Redis restores old values
+      return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + o->name + "') - " + *e);
+    }
+  }
+  if (c.server.options.on_change)
+    for (auto& [o, v] : todo) c.server.options.on_change(o->name);
+  c.rb.simple("OK");
+}
+
+void cmd_config_resetstat(command_context& c) {
+  auto& st = c.server.stats;
+  st.total_connections_received = 0;
+  st.total_commands_processed = 0;
+  st.rejected_connections = 0;
+  st.total_net_input_bytes = 0;
+  st.total_net_output_bytes = 0;
+  st.total_error_replies = 0;
+  st.unexpected_error_replies = 0;
+  auto& ks = c.server.keyspace.stats();
+  ks.expired_keys = 0;
+  ks.keyspace_hits = 0;
+  ks.keyspace_misses = 0;
+  for (auto& cmd : c.server.table.all()) {
+    cmd.stats.calls = 0;
+    cmd.stats.usec = 0;
+    cmd.stats.rejected_calls = 0;
+    cmd.stats.failed_calls = 0;
+  }
+  c.rb.simple("OK");
+}
+
+void cmd_config_help(command_context& c) {
+  static constexpr std::string_view lines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
+      "HELP",
+      "    Print this help.",
+  };
+  c.rb.array(std::size(lines));
+  for (auto l : lines) c.rb.simple(l);
+}
+
+void cmd_time(command_context& c) {
+  auto us = util::now_us();
+  c.rb.array(2);
+  std::string s;
+  util::append_int(s, us / 1000000);
+  c.rb.bulk(s);
+  s.clear();
+  util::append_int(s, us % 1000000);
+  c.rb.bulk(s);
+}
+
+void cmd_debug(command_context& c) {
+  auto sub = c.arg(1);
+  if (iequals(sub, "sleep") && c.argc() == 3) {
+    auto secs = util::parse_long_double(c.arg(2));
+    if (!secs) return c.rb.error(err::not_float);
+    // Like Redis, DEBUG SLEEP blocks: here the calling io thread (other threads keep serving).
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(*secs * 1e6L)));
+    return c.rb.simple("OK");
+  }
+  if (iequals(sub, "set-active-expire") && c.argc() == 3) {
+    auto v = util::parse_int64(c.arg(2));
+    if (!v) return c.rb.error(err::not_integer);
+    c.server.config.active_expire_enabled = *v != 0;
+    return c.rb.simple("OK");
+  }
+  if (iequals(sub, "help")) {
+    static constexpr std::string_view lines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis "
+        "behavior). Setting it to 1 reenables back the default.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Print this help.",
+    };
+    c.rb.array(std::size(lines));
+    for (auto l : lines) c.rb.simple(l);
+    return;
+  }
+  c.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) + "'. Try DEBUG HELP.");
+}
+
+void cmd_shutdown(command_context& c) {
+  for (std::size_t i = 1; i < c.argc(); ++i) {
+    auto a = c.arg(i);
+    if (!iequals(a, "nosave") && !iequals(a, "save") && !iequals(a, "now") && !iequals(a, "force") &&
+        !iequals(a, "abort"))
+      return c.rb.error(err::syntax);
+    if (iequals(a, "abort")) return c.rb.error("ERR No shutdown in progress.");
+  }
+  if (!c.server.hooks.shutdown) return c.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
+  // Redis sends no reply on success: the connection just closes as the server exits.
+  c.client.close_after_reply = true;
+  c.server.hooks.shutdown(0);
+}
+
+}  // namespace
+
+void register_server_family(command_table& t) {
+  t.add({"info", -1, f_loading | f_stale, 0, 0, 0, cmd_info, "slow dangerous"});
+  auto& config = t.add({"config", -2, 0, 0, 0, 0, nullptr, "slow"});
+  constexpr auto adm = f_admin | f_noscript | f_loading | f_stale;
+  t.add_sub(config, {"get", -3, adm, 0, 0, 0, cmd_config_get, "admin slow dangerous"});
+  t.add_sub(config, {"set", -4, adm | f_may_replicate, 0, 0, 0, cmd_config_set, "admin slow dangerous"});
+  t.add_sub(config, {"resetstat", 2, adm, 0, 0, 0, cmd_config_resetstat, "admin slow dangerous"});
+  t.add_sub(config, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_config_help, "slow"});
+  t.add({"time", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_time, "fast"});
+  t.add({"debug", -2, adm, 0, 0, 0, cmd_debug, "admin slow dangerous"});
+  t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_sentinel | f_allow_busy, 0, 0, 0,
+         cmd_shutdown, "admin slow dangerous"});
+}
+
 }  // namespace kvd::command

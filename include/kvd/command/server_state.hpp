@@ -29,7 +29,7 @@ struct server_stats {
   std::atomic<std::uint64_t> total_error_replies{0};
   std::atomic<std::uint64_t> unexpected_error_replies{0};
   std::atomic<std::int64_t> connected_clients{0};
-  std::atomic<std::uint64_t> stat_numcommands_at_last_sample{0};
+  std::atomic<std::uint64_t> instantaneous_ops_per_sec{0};  ///< sampled by the server cron
 };
 
 /// Live clients, by id. Sessions add themselves when they start and remove themselves

@@ -43,6 +43,8 @@ class reply_builder {
   /// Double reply that Redis sends as a bulk string in RESP2 and a double in RESP3, given
   /// pre-formatted text (INCRBYFLOAT keeps its human format in both: use bulk()).
   virtual void dbl_text(std::string_view text, double v) { (void)text; dbl(v); }
+  /// Switches the wire protocol for the rest of the output (HELLO); no-op for trees.
+  virtual void set_protocol(int version) { (void)version; }
   /// The protocol version the reply is rendered for (2 or 3); JSON and capture say 3.
   [[nodiscard]] virtual int protocol() const noexcept { return 3; }
 };

@@ -12,7 +12,7 @@ namespace kvd::protocol {
 class resp_writer final : public reply_builder {
  public:
   explicit resp_writer(std::string* out, int protocol = 2) noexcept : out_(out), proto_(protocol) {}
-  void set_protocol(int p) noexcept { proto_ = p; }
+  void set_protocol(int p) noexcept override { proto_ = p; }
   void set_output(std::string* out) noexcept { out_ = out; }
   [[nodiscard]] int protocol() const noexcept override { return proto_; }
 

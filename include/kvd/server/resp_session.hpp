@@ -1,0 +1,55 @@
+// One RESP connection: reads into a growable buffer, parses every complete command in it
+// (RESP2/RESP3 multibulk or inline), executes them through the dispatcher on the
+// connection's strand, and sends all their replies in one write (pipelining).
+// Lifetime: shared_ptr held by pending async operations only (Beast example style).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "kvd/command/dispatcher.hpp"
+#include "kvd/protocol/resp_parser.hpp"
+#include "kvd/protocol/resp_writer.hpp"
+
+namespace kvd::server {
+
+class resp_session final : public command::client_handle, public std::enable_shared_from_this<resp_session> {
+ public:
+  /// Takes the accepted socket (its executor must be a strand).
+  resp_session(boost::asio::ip::tcp::socket socket, command::dispatcher& disp);
+  ~resp_session() override;
+
+  /// Registers the client and starts reading.
+  void start();
+  /// Thread-safe: closes the connection once queued replies are written.
+  void close() override;
+  /// Sends `reply_bytes` and closes (used to refuse a client, e.g. maxclients).
+  void refuse(std::string reply_bytes);
+
+ private:
+  void do_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void process_input();
+  void do_write();
+  void on_write(const boost::system::error_code& ec, std::size_t n);
+  void shutdown_socket();
+
+  boost::asio::ip::tcp::socket socket_;
+  command::dispatcher& disp_;
+  std::shared_ptr<command::client_context> client_;
+  protocol::resp_parser parser_;
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+  std::vector<std::string_view> args_;
+  std::string out_, writing_;
+  protocol::resp_writer writer_;
+  bool write_in_flight_ = false;
+  bool read_in_flight_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace kvd::server

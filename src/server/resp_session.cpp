@@ -1,0 +1,179 @@
+#include "kvd/server/resp_session.hpp"
+
+#include <cstring>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "kvd/util/clock.hpp"
+
+namespace kvd::server {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t keep_buffer = 1024 * 1024;  // shrink buffers above this after use
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+resp_session::resp_session(asio::ip::tcp::socket socket, command::dispatcher& disp)
+    : socket_(std::move(socket)), disp_(disp), writer_(&out_, 2) {}
+
+resp_session::~resp_session() {
+  if (client_) {
+    disp_.server().clients.remove(client_->id);
+    disp_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void resp_session::start() {
+  auto& st = disp_.server();
+  client_ = std::make_shared<command::client_context>();
+  client_->id = st.clients.next_id();
+  client_->created_ms = util::now_ms();
+  client_->last_interaction_ms = client_->created_ms;
+  client_->fd = socket_.native_handle();
+  error_code ec;
+  if (auto ep = socket_.remote_endpoint(ec); !ec) client_->addr = endpoint_text(ep);
+  if (auto ep = socket_.local_endpoint(ec); !ec) client_->laddr = endpoint_text(ep);
+  client_->handle = weak_from_this();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  parser_.set_limits({st.config.proto_max_bulk_len.load(), 1024LL * 1024 * 1024, 64 * 1024});
+  st.clients.add(client_);
+  st.stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
+  st.stats.total_connections_received.fetch_add(1, std::memory_order_relaxed);
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void resp_session::refuse(std::string reply_bytes) {
+  out_ = std::move(reply_bytes);
+  closing_ = true;
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+}
+
+void resp_session::close() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->closing_ = true;
+    if (!self->write_in_flight_) self->shutdown_socket();
+  });
+}
+
+void resp_session::shutdown_socket() {
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void resp_session::do_read() {
+  if (closing_ || read_in_flight_ || !socket_.is_open()) return;
+  std::size_t want = read_chunk;
+  // A large bulk argument is read straight into place: make room for all of it at once.
+  std::size_t pending = parser_.pending_bulk_bytes(in_end_ - in_begin_);
+  if (pending > want) want = pending;
+  if (in_.size() - in_end_ < want) {
+    if (in_begin_ > 0) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    if (in_.size() - in_end_ < want) in_.resize(in_end_ + want);
+  }
+  read_in_flight_ = true;
+  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void resp_session::on_read(const error_code& ec, std::size_t n) {
+  read_in_flight_ = false;
+  if (ec) {
+    if (ec != asio::error::eof && ec != asio::error::operation_aborted && ec != asio::error::connection_reset)
+      spdlog::debug("client {} read: {}", client_->addr, ec.message());
+    return shutdown_socket();
+  }
+  if (closing_) return;
+  in_end_ += n;
+  auto& st = disp_.server();
+  st.stats.total_net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  client_->last_interaction_ms.store(util::now_ms(), std::memory_order_relaxed);
+  process_input();
+}
+
+void resp_session::process_input() {
+  auto& st = disp_.server();
+  while (!closing_) {
+    std::size_t consumed = 0;
+    auto status = parser_.parse(in_.data() + in_begin_, in_end_ - in_begin_, args_, consumed);
+    if (status == protocol::parse_status::incomplete) break;
+    if (status == protocol::parse_status::error) {
+      // Redis replies "-ERR Protocol error: ..." and closes this connection only.
+      writer_.error("ERR " + parser_.error());
+      spdlog::debug("client {} protocol error: {}", client_->addr, parser_.error());
+      st.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      closing_ = true;
+      break;
+    }
+    in_begin_ += consumed;
+    if (status == protocol::parse_status::empty) continue;
+    writer_.set_protocol(client_->resp);
+    disp_.execute(*client_, args_, writer_);
+    if (client_->close_after_reply) closing_ = true;
+  }
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  if (in_.size() > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {
+    std::vector<char> smaller(in_.begin() + static_cast<std::ptrdiff_t>(in_begin_),
+                              in_.begin() + static_cast<std::ptrdiff_t>(in_end_));
+    in_.swap(smaller);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (static_cast<std::int64_t>(in_end_ - in_begin_) > st.config.client_query_buffer_limit.load()) {
+    spdlog::warn("closing client {} (id={}): query buffer exceeds client-query-buffer-limit", client_->addr, client_->id);
+    closing_ = true;
+    out_.clear();
+  }
+  if (!out_.empty() && !write_in_flight_) return do_write();
+  if (closing_) {
+    if (!write_in_flight_) shutdown_socket();
+    return;
+  }
+  if (!write_in_flight_) do_read();
+}
+
+void resp_session::do_write() {
+  if (out_.empty()) {
+    if (closing_) shutdown_socket();
+    return;
+  }
+  writing_.swap(out_);
+  out_.clear();
+  write_in_flight_ = true;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
+}
+
+void resp_session::on_write(const error_code& ec, std::size_t n) {
+  write_in_flight_ = false;
+  if (ec) {
+    if (ec != asio::error::operation_aborted && ec != asio::error::broken_pipe && ec != asio::error::connection_reset)
+      spdlog::debug("client {} write: {}", client_ ? client_->addr : "-", ec.message());
+    return shutdown_socket();
+  }
+  disp_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  writing_.clear();
+  if (writing_.capacity() > keep_buffer) std::string().swap(writing_);
+  if (!out_.empty()) return do_write();
+  if (closing_) return shutdown_socket();
+  // Commands may already be waiting in the buffer (pipelined while we were writing).
+  if (in_end_ > in_begin_) return process_input();
+  do_read();
+}
+
+}  // namespace kvd::server

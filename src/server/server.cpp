@@ -1,0 +1,227 @@
+#include "kvd/server/server.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <spdlog/spdlog.h>
+
+#include "kvd/server/resp_session.hpp"
+#include "kvd/util/clock.hpp"
+
+#if __has_include("kvd/http/http_listener.hpp")
+#include "kvd/http/http_listener.hpp"
+#define KVD_HAVE_HTTP 1
+#endif
+
+namespace kvd::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+/// Accepts RESP connections; each gets its own strand. Backs off on EMFILE/ENFILE.
+class resp_listener : public std::enable_shared_from_this<resp_listener> {
+ public:
+  resp_listener(asio::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d)
+      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), backoff_(acceptor_.get_executor()), disp_(d) {
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+  void start() { do_accept(); }
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      error_code ec;
+      self->acceptor_.close(ec);
+      self->backoff_.cancel();
+    });
+  }
+  [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [self = shared_from_this()](const error_code& ec, tcp::socket s) { self->on_accept(ec, std::move(s)); });
+  }
+  void on_accept(const error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      spdlog::warn("accept: {}", ec.message());
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space) {
+        backoff_.expires_after(std::chrono::milliseconds(100));
+        backoff_.async_wait([self = shared_from_this()](const error_code& e) {
+          if (!e) self->do_accept();
+        });
+        return;
+      }
+      return do_accept();
+    }
+    auto& st = disp_.server();
+    auto session = std::make_shared<resp_session>(std::move(s), disp_);
+    if (st.stats.connected_clients.load() >= st.config.maxclients.load()) {
+      st.stats.rejected_connections.fetch_add(1);
+      session->refuse("-ERR max number of clients reached\r\n");
+    } else {
+      session->start();
+    }
+    do_accept();
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
+  command::dispatcher& disp_;
+};
+
+}  // namespace
+
+struct server::impl {
+  command::server_state& state;
+  command::dispatcher& disp;
+  asio::io_context ioc;
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  asio::steady_timer cron{ioc};
+  asio::steady_timer stop_deadline{ioc};
+  std::vector<std::shared_ptr<resp_listener>> resp_listeners;
+#ifdef KVD_HAVE_HTTP
+  std::shared_ptr<http::listener> http_listener;
+#endif
+  std::atomic<int> exit_code{0};
+  std::atomic<bool> stopping{false};
+
+  impl(command::server_state& s, command::dispatcher& d) : state(s), disp(d), ioc(s.config.io_threads) {}
+
+  void schedule_cron() {
+    int hz = std::max(1, state.config.hz.load());
+    cron.expires_after(std::chrono::milliseconds(1000 / hz));
+    cron.async_wait([this](const error_code& ec) {
+      if (ec || stopping) return;
+      run_cron();
+      schedule_cron();
+    });
+  }
+
+  // Redis's instantaneous_ops_per_sec: the mean rate over the last 16 cron samples.
+  std::int64_t last_sample_ms = 0;
+  std::uint64_t last_sample_cmds = 0;
+  std::array<double, 16> ops_samples{};
+  std::size_t ops_idx = 0;
+
+  void sample_ops() {
+    std::int64_t now = util::now_ms();
+    std::uint64_t cmds = state.stats.total_commands_processed.load();
+    if (last_sample_ms > 0 && now > last_sample_ms) {
+      ops_samples[ops_idx++ % ops_samples.size()] =
+          static_cast<double>(cmds - last_sample_cmds) * 1000.0 / static_cast<double>(now - last_sample_ms);
+      double sum = 0;
+      for (double v : ops_samples) sum += v;
+      state.stats.instantaneous_ops_per_sec = static_cast<std::uint64_t>(sum / ops_samples.size());
+    }
+    last_sample_ms = now;
+    last_sample_cmds = cmds;
+  }
+
+  void run_cron() {
+    sample_ops();
+    // Active expire: Redis's slow cycle may use 25% of each cron period.
+    int hz = std::max(1, state.config.hz.load());
+    if (state.config.active_expire_enabled.load())
+      state.keyspace.active_expire_cycle(static_cast<std::int64_t>(250'000 / hz));
+    // Idle clients (`timeout` seconds).
+    if (int t = state.config.timeout.load(); t > 0) {
+      std::int64_t now = util::now_ms();
+      for (auto& c : state.clients.list()) {
+        if (c->is_http) continue;
+        if (now - c->last_interaction_ms.load() > static_cast<std::int64_t>(t) * 1000)
+          if (auto h = c->handle.lock()) h->close();
+      }
+    }
+  }
+
+  void begin_stop(int code) {
+    if (stopping.exchange(true)) return;
+    exit_code = code;
+    asio::post(ioc, [this] {
+      spdlog::info("shutting down: closing listeners and clients");
+      for (auto& l : resp_listeners) l->stop();
+#ifdef KVD_HAVE_HTTP
+      if (http_listener) http_listener->stop();
+#endif
+      signals.cancel();
+      cron.cancel();
+      for (auto& c : state.clients.list())
+        if (auto h = c->handle.lock()) h->close();
+      // Clients with replies still in flight get a bounded grace period.
+      stop_deadline.expires_after(std::chrono::milliseconds(500));
+      stop_deadline.async_wait([this](const error_code& ec) {
+        if (!ec) ioc.stop();
+      });
+    });
+  }
+};
+
+server::server(command::server_state& state, command::dispatcher& disp) : impl_(std::make_unique<impl>(state, disp)) {
+  state.hooks.shutdown = [this](int code) { stop(code); };
+}
+
+server::~server() = default;
+
+void server::stop(int code) { impl_->begin_stop(code); }
+
+int server::run() {
+  auto& s = *impl_;
+  auto& cfg = s.state.config;
+  if (cfg.port > 0) {
+    std::istringstream binds(cfg.bind);
+    std::string addr;
+    while (binds >> addr) {
+      tcp::endpoint ep;
+      try {
+        ep = tcp::endpoint(asio::ip::make_address(addr), static_cast<unsigned short>(cfg.port));
+        auto l = std::make_shared<resp_listener>(s.ioc, ep, s.disp);
+        s.state.tcp_port = l->port();
+        l->start();
+        s.resp_listeners.push_back(std::move(l));
+      } catch (const std::exception& e) {
+        throw std::runtime_error("cannot listen on " + addr + ":" + std::to_string(cfg.port) + " (RESP): " + e.what());
+      }
+    }
+  }
+#ifdef KVD_HAVE_HTTP
+  if (cfg.http_port > 0) {
+    try {
+      tcp::endpoint ep(asio::ip::make_address(cfg.http_bind), static_cast<unsigned short>(cfg.http_port));
+      s.http_listener = http::start_http_listener(s.ioc, ep, s.disp);
+      s.state.http_port = cfg.http_port;
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot listen on " + cfg.http_bind + ":" + std::to_string(cfg.http_port) +
+                               " (HTTP): " + e.what());
+    }
+  }
+#endif
+  s.signals.async_wait([this](const error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop(0);
+  });
+  s.schedule_cron();
+
+  int n = std::max(1, cfg.io_threads);
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(n - 1));
+  for (int i = 1; i < n; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (auto& t : threads) t.join();
+  spdlog::info("kvd stopped");
+  return s.exit_code;
+}
+
+}  // namespace kvd::server
