@@ -287,7 +287,8 @@ def redis_cli(port, *args, input=None, timeout=30, check=True):
     r = redis_cli_run(port, *args, input=input, timeout=timeout)
     if check and (r.returncode != 0 or r.stderr):
         raise AssertionError(f"redis-cli {' '.join(map(str, args))} -> status {r.returncode}, "
-                             f"stderr {r.stderr!r}, stdout {r.stdout[:500]!r}")
+                             f"stderr {r.stderr[:500]!r}{'...' if len(r.stderr) > 500 else ''}, "
+                             f"stdout {r.stdout[:500]!r}")
     return r.stdout
 
 

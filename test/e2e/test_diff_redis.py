@@ -73,7 +73,10 @@ def run_script(path, kvd, redis):
     if bad:
         udiff = "".join(difflib.unified_diff(
             want_text.splitlines(keepends=True), got_text.splitlines(keepends=True),
-            fromfile=f"redis-server ({name})", tofile=f"kvd ({name})", n=2))
+            fromfile=f"redis-server ({name})", tofile=f"kvd ({name})", n=2)).splitlines()
+        if len(udiff) > 400:
+            udiff = udiff[:400] + [f"... ({len(udiff) - 400} more diff lines)"]
+        udiff = "\n".join(udiff)
         raise AssertionError(
             f"{name}: {len(bad)} of {len(commands)} commands differ from redis-server:\n"
             + "\n".join(bad) + "\n--- unified diff of the redis-cli outputs (markers are "
