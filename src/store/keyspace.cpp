@@ -200,11 +200,32 @@ void database::swap_contents(database& other) noexcept {
   }
 }
 
+value database::take(std::string_view key) {
+  auto h = util::hash_bytes(key);
+  auto& s = *shards_[shard_index(h)];
+  auto* n = s.data.extract(key, h);
+  if (n->val.has_expire()) s.expires.erase(key, h);
+  value v = std::move(n->val);
+  delete n;
+  v.set_has_expire(false);
+  return v;
+}
+
+std::size_t database::size_nolock() const noexcept {
+  std::size_t n = 0;
+  for (auto& s : shards_) n += s->data.size();
+  return n;
+}
+
 std::uint64_t database::scan(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f) {
+  std::lock_guard lk(shards_[cursor & (shard_count - 1)]->mu);
+  return scan_nolock(cursor, f);
+}
+
+std::uint64_t database::scan_nolock(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f) {
   unsigned si = static_cast<unsigned>(cursor & (shard_count - 1));
   std::uint64_t dc = cursor >> shard_bits;
   auto& s = *shards_[si];
-  std::lock_guard lk(s.mu);
   std::int64_t now = util::now_ms();
   std::uint64_t next = s.data.scan(dc, [&](auto& n) {
     if (n.val.has_expire()) {
@@ -220,7 +241,11 @@ std::uint64_t database::scan(std::uint64_t cursor, const std::function<void(std:
   return (next << shard_bits) | si;
 }
 
-bool database::random_key(std::string& out) {
+bool database::random_key(std::string& out) { return random_key_impl(out, true); }
+
+bool database::random_key_nolock(std::string& out) { return random_key_impl(out, false); }
+
+bool database::random_key_impl(std::string& out, bool lock) {
   // Try shards in random order so that an empty shard is skipped; a few retries when the
   // key picked has expired (Redis dbRandomKey retries likewise).
   std::uniform_int_distribution<unsigned> pick(0, shard_count - 1);
@@ -228,7 +253,8 @@ bool database::random_key(std::string& out) {
     unsigned start = pick(rng);
     for (unsigned k = 0; k < shard_count; ++k) {
       auto& s = *shards_[(start + k) % shard_count];
-      std::lock_guard lk(s.mu);
+      std::unique_lock lk(s.mu, std::defer_lock);
+      if (lock) lk.lock();
       auto* n = s.data.random_node(rng);
       if (!n) continue;
       auto key = n->key.view();

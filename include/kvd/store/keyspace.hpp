@@ -86,6 +86,9 @@ class database {
 
   /// Moves `from`'s value and expire to `to` (RENAME); `from` must exist. Replaces `to`.
   void rename(std::string_view from, std::string_view to);
+  /// Removes `key` and its expire without an expiry check and returns its value (MOVE
+  /// hands it to another database). Precondition: the key exists (find() returned it).
+  value take(std::string_view key);
 
   // ---- Whole-database operations. ----
 
@@ -105,8 +108,18 @@ class database {
   /// f(const std::string& key, const value&) is called for live keys only.
   std::uint64_t scan(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f);
 
+  /// As scan(), for callers that already hold every shard lock of this db (SCAN runs
+  /// under f_global_lock). Does not lock.
+  std::uint64_t scan_nolock(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f);
+
   /// A random live key, or empty optional when the db is empty. Locks.
   bool random_key(std::string& out);
+  /// As random_key(), for callers holding every shard lock of this db (RANDOMKEY). Keys
+  /// found expired on the way are deleted, as Redis's dbRandomKey does. Does not lock.
+  bool random_key_nolock(std::string& out);
+  /// Number of keys, expired keys not yet reclaimed included (DBSIZE), for callers holding
+  /// every shard lock of this db. Does not lock.
+  [[nodiscard]] std::size_t size_nolock() const noexcept;
 
   /// One active-expire pass over this db (Redis activeExpireCycle, slow mode): per shard,
   /// sample up to 20 volatile keys, delete the expired, repeat while >10% were expired and
@@ -119,6 +132,7 @@ class database {
  private:
   value* touch(value* v) noexcept;
   bool expire_if_needed(shard& s, std::string_view key, std::uint64_t h, const value& v);
+  bool random_key_impl(std::string& out, bool lock);
 
   keyspace& ks_;
   int index_;
