@@ -65,6 +65,7 @@ void register_all_families(command_table& t) {
   register_string_family(t);
   register_keyspace_family(t);
   register_server_family(t);
+  register_command_family(t);
 }
 
 }  // namespace kvd::command

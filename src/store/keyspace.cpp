@@ -22,9 +22,10 @@ std::string_view value::encoding() const noexcept {
   if (type_ != value_type::string) return obj_->encoding();
   // Redis 7.0 (object.c tryObjectEncoding): integers that fit a long are "int", strings up
   // to 44 bytes are "embstr", others (and strings modified in place) are "raw".
+  // APPEND/SETRANGE leave Redis's value "raw" even when it looks like an integer.
   auto s = str_.view();
-  if (s.size() <= 20 && util::parse_int64(s)) return "int";
   if (flags_ & raw_flag) return "raw";
+  if (s.size() <= 20 && util::parse_int64(s)) return "int";
   return s.size() <= 44 ? "embstr" : "raw";
 }
 

@@ -132,6 +132,7 @@ void register_connection_family(command_table& t);
 void register_string_family(command_table& t);
 void register_keyspace_family(command_table& t);
 void register_server_family(command_table& t);
+void register_command_family(command_table& t);
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

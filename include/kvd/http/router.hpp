@@ -1,0 +1,59 @@
+// HTTP routes of kvd (DESIGN.md "HTTP interface"), independent of sockets and of Beast:
+// a request's method, target, headers and body go in, a status, content type and body come
+// out. Every route builds command arguments and runs them through the same dispatcher as
+// RESP (into a protocol::capture), then maps the reply tree to JSON (json_reply.hpp).
+// HTTP semantics follow RFC 9110 (status codes, Allow on 405, Accept negotiation).
+//
+// Routes:
+//   GET /health, GET /v1/health       -> 200 {"ok":true}
+//   GET /ready                        -> 200 {"ready":true} | 503 {"ready":false} while loading
+//   GET /v1/info[?section=s]          -> INFO as {section: {field: "value"}}
+//   GET /v1/kv/{key}                  -> GET: {"key","value","encoding"} or raw bytes
+//   PUT|POST /v1/kv/{key}             -> SET [PX ttl_ms]: {"ok":true}
+//   DELETE /v1/kv/{key}               -> DEL: {"ok":true,"deleted":0|1}
+//   GET /v1/keys?match=&cursor=&count=&type= -> SCAN: {"cursor":"N","keys":[...]}
+//   POST /v1/command                  -> any command from a JSON array: {"result": ...}
+// Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
+// {"error": "...", "code": "..."}: Redis errors keep their text, with the first word as
+// code (HTTP 409 for WRONGTYPE, 400 otherwise); HTTP-level errors use NOT_FOUND,
+// BAD_REQUEST, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, INTERNAL.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "kvd/command/client_context.hpp"
+#include "kvd/command/dispatcher.hpp"
+
+namespace kvd::http {
+
+/// One parsed HTTP request; views must stay valid for the route_request() call.
+struct request {
+  std::string_view method;        ///< method token as sent, e.g. "GET" (case-sensitive, RFC 9110 9.1)
+  std::string_view target;        ///< origin-form target, e.g. "/v1/kv/a%2Fb?db=1"
+  std::string_view content_type;  ///< Content-Type field value, "" when absent
+  std::string_view accept;        ///< Accept field value, "" when absent
+  std::string_view body;          ///< request body bytes
+};
+
+/// What to send back; the session adds framing (Content-Length, Connection).
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  ///< Allow field for 405 responses, "" for none
+};
+
+/// Routes and executes one request for client `c` (its `db` is set from `?db=N`, 0 when
+/// absent) through `d`; returns the response. Never throws except std::bad_alloc: bad
+/// input becomes a 4xx JSON response, an unknown path 404, a known path with another
+/// method 405 with Allow.
+[[nodiscard]] response route_request(command::dispatcher& d, command::client_context& c, const request& req);
+
+/// A JSON error response `{"error": message, "code": code}` with `status`.
+[[nodiscard]] response error_response(unsigned status, std::string_view message, std::string_view code);
+
+/// True when an Accept field value (RFC 9110 12.5.1) ranks application/octet-stream above
+/// application/json (by q value, then by order); wildcards count for neither.
+[[nodiscard]] bool prefers_octet_stream(std::string_view accept) noexcept;
+
+}  // namespace kvd::http

@@ -1,0 +1,303 @@
+#include "kvd/http/http_listener.hpp"
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "kvd/http/router.hpp"
+#include "kvd/util/clock.hpp"
+
+namespace kvd::http {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// How long a closing session keeps reading (and discarding) after it sent a final error
+// response, so that unread request bytes do not turn the close into a reset that loses
+// the response (RFC 9112 section 9.6).
+constexpr std::chrono::seconds linger_timeout{2};
+
+/// One HTTP connection. Owns its stream, buffers and client_context; lives while an
+/// asynchronous operation holds a shared_ptr to it. Everything runs on the stream's strand,
+/// requests are handled one at a time (a pipelined request waits in buffer_ until the
+/// previous response is written).
+class session : public std::enable_shared_from_this<session>, public command::client_handle {
+ public:
+  session(tcp::socket&& socket, command::dispatcher& d) : stream_(std::move(socket)), d_(d) {
+    ctx_ = std::make_shared<command::client_context>();
+    ctx_->id = d_.server().clients.next_id();
+    ctx_->is_http = true;
+    ctx_->resp = 3;  // replies are captured as RESP3 trees, then rendered as JSON
+    ctx_->created_ms = util::now_ms();
+    ctx_->last_interaction_ms = ctx_->created_ms;
+    auto& sock = stream_.socket();
+    ctx_->fd = static_cast<int>(sock.native_handle());
+    error_code ec;
+    if (auto ep = sock.remote_endpoint(ec); !ec) ctx_->addr = endpoint_string(ep);
+    if (auto ep = sock.local_endpoint(ec); !ec) ctx_->laddr = endpoint_string(ep);
+    auto& stats = d_.server().stats;
+    stats.total_connections_received.fetch_add(1, std::memory_order_relaxed);
+    stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  ~session() override {
+    d_.server().clients.remove(ctx_->id);
+    d_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Starts serving on the session's strand.
+  void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::on_run, shared_from_this())); }
+
+  /// CLIENT KILL / SHUTDOWN: close once the response being written (if any) is out.
+  void close() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (!self->writing_) self->stream_.cancel();  // the pending read ends with operation_aborted
+    });
+  }
+
+ private:
+  void on_run() {
+    ctx_->handle = std::weak_ptr<command::client_handle>(shared_from_this());
+    d_.server().clients.add(ctx_);
+    do_read();
+  }
+
+  void do_read() {
+    if (closing_) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(header_limit));
+    auto limit = d_.server().config.http_max_body_size.load(std::memory_order_relaxed);
+    parser_->body_limit(limit > 0 ? boost::optional<std::uint64_t>(static_cast<std::uint64_t>(limit)) : boost::none);
+    stream_.expires_after(request_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(error_code ec, std::size_t n) {
+    count_in(n);
+    if (ec) return on_read_error(ec);
+    auto& req = parser_->get();
+    if (!parser_->is_done() && beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      // RFC 9110 10.1.1: the client waits for this before it sends the body.
+      continue_.emplace(bhttp::status::continue_, req.version());
+      writing_ = true;
+      stream_.expires_after(request_timeout);
+      return bhttp::async_write(stream_, *continue_, [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->writing_ = false;
+        self->count_out(n);
+        if (ec) return self->fail(ec, "write 100-continue");
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return on_request();
+    stream_.expires_after(request_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t n) {
+    count_in(n);
+    if (ec) return on_read_error(ec);
+    on_request();
+  }
+
+  void on_read_error(error_code ec) {
+    if (ec == bhttp::error::end_of_stream) return do_close();  // closed between requests
+    if (ec == beast::error::timeout) {
+      // tcp_stream closed the socket already (slow or idle client).
+      spdlog::debug("http client {} ({}): request not received within {} s, closed", ctx_->id, ctx_->addr,
+                    request_timeout.count());
+      return;
+    }
+    if (ec == bhttp::error::body_limit) {
+      auto limit = d_.server().config.http_max_body_size.load(std::memory_order_relaxed);
+      spdlog::debug("http client {} ({}): body larger than {} bytes", ctx_->id, ctx_->addr, limit);
+      return send_final_error(
+          error_response(413, "request body exceeds http-max-body-size (" + std::to_string(limit) + " bytes)",
+                         "PAYLOAD_TOO_LARGE"));
+    }
+    if (ec == bhttp::error::header_limit) {
+      spdlog::debug("http client {} ({}): header larger than {} bytes", ctx_->id, ctx_->addr, header_limit);
+      return send_final_error(error_response(431, "request header too large", "HEADERS_TOO_LARGE"));
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::partial_message) {
+      spdlog::debug("http client {} ({}): bad request: {}", ctx_->id, ctx_->addr, ec.message());
+      return send_final_error(error_response(400, "malformed HTTP request: " + ec.message(), "BAD_REQUEST"));
+    }
+    fail(ec, "read");
+  }
+
+  void on_request() {
+    auto& req = parser_->get();
+    ctx_->last_interaction_ms.store(util::now_ms(), std::memory_order_relaxed);
+    response out;
+    try {
+      request in{req.method_string(), req.target(), req[bhttp::field::content_type], req[bhttp::field::accept],
+                 req.body()};
+      out = route_request(d_, *ctx_, in);
+    } catch (const std::exception& e) {
+      spdlog::error("http client {} ({}): {} {}: {}", ctx_->id, ctx_->addr, req.method_string(), req.target(), e.what());
+      out = error_response(500, "internal error", "INTERNAL");
+    }
+    if (out.status >= 500) {
+      spdlog::warn("http client {} ({}): {} {} -> {}", ctx_->id, ctx_->addr, req.method_string(), req.target(),
+                   out.status);
+    } else if (out.status >= 400) {
+      spdlog::debug("http client {} ({}): {} {} -> {} {}", ctx_->id, ctx_->addr, req.method_string(), req.target(),
+                    out.status, out.body);
+    }
+    bool keep = req.keep_alive() && !ctx_->close_after_reply && !closing_;
+    send(req.version(), keep, std::move(out), false);
+  }
+
+  // Sends a response to a request that could not be read completely, then closes.
+  void send_final_error(response out) {
+    unsigned version = 11;
+    if (parser_ && parser_->is_header_done()) version = parser_->get().version();
+    send(version, false, std::move(out), true);
+  }
+
+  void send(unsigned version, bool keep_alive, response out, bool linger) {
+    res_ = {};
+    res_.version(version);
+    res_.result(out.status);
+    res_.set(bhttp::field::server, "kvd/" KVD_VERSION);
+    res_.set(bhttp::field::content_type, out.content_type);
+    if (!out.allow.empty()) res_.set(bhttp::field::allow, out.allow);
+    res_.body() = std::move(out.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    writing_ = true;
+    stream_.expires_after(request_timeout);
+    bhttp::async_write(stream_, res_,
+                       beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive, linger));
+  }
+
+  void on_write(bool keep_alive, bool linger, error_code ec, std::size_t n) {
+    writing_ = false;
+    count_out(n);
+    res_ = {};  // free the body now, not at the next response
+    if (ec) return fail(ec, "write");
+    if (linger) return do_linger();
+    if (!keep_alive || closing_) return do_close();
+    do_read();
+  }
+
+  // Half-closes and discards what the client still sends until it closes or linger_timeout.
+  void do_linger() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    buffer_.clear();
+    stream_.expires_after(linger_timeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (!ec) self->drain();
+    });
+  }
+
+  void do_close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // The socket closes when the last handler releases the session.
+  }
+
+  void fail(error_code ec, const char* what) {
+    if (ec == net::error::operation_aborted || ec == net::error::eof || ec == bhttp::error::end_of_stream) return;
+    spdlog::debug("http client {} ({}): {}: {}", ctx_->id, ctx_->addr, what, ec.message());
+  }
+
+  void count_in(std::size_t n) {
+    d_.server().stats.total_net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+  void count_out(std::size_t n) {
+    d_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  command::dispatcher& d_;
+  std::shared_ptr<command::client_context> ctx_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  ///< one per request
+  std::optional<bhttp::response<bhttp::empty_body>> continue_;       ///< 100 Continue in flight
+  bhttp::response<bhttp::string_body> res_;                          ///< the response in flight
+  std::array<char, 16 * 1024> drain_;
+  bool writing_ = false;
+  bool closing_ = false;  ///< close() was called: finish the current response, then close
+};
+
+}  // namespace
+
+listener::listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d)
+    : ioc_(ioc), strand_(net::make_strand(ioc)), acceptor_(strand_), backoff_(strand_), d_(d) {
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void listener::run() { net::dispatch(strand_, beast::bind_front_handler(&listener::do_accept, shared_from_this())); }
+
+void listener::stop() {
+  net::dispatch(strand_, [self = shared_from_this()] {
+    error_code ec;
+    self->acceptor_.close(ec);
+    self->backoff_.cancel();
+  });
+}
+
+void listener::do_accept() {
+  if (!acceptor_.is_open()) return;
+  // Each connection gets its own strand (DESIGN.md: strand per connection).
+  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
+  if (ec) {
+    spdlog::warn("http accept: {}", ec.message());
+    if (ec == net::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
+        ec == net::error::no_buffer_space || ec == net::error::no_memory) {
+      // Out of descriptors or memory: accepting again at once would spin.
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec) self->do_accept();
+      });
+      return;
+    }
+    return do_accept();
+  }
+  std::make_shared<session>(std::move(socket), d_)->run();
+  do_accept();
+}
+
+std::shared_ptr<listener> start_http_listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d) {
+  auto l = std::make_shared<listener>(ioc, ep, d);
+  l->run();
+  spdlog::info("HTTP listening on {}", endpoint_string(tcp::endpoint(ep.address(), l->port())));
+  return l;
+}
+
+}  // namespace kvd::http

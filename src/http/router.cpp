@@ -1,0 +1,419 @@
+#include "kvd/http/router.hpp"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "kvd/http/json_reply.hpp"
+#include "kvd/protocol/capture.hpp"
+#include "kvd/util/numbers.hpp"
+
+namespace kvd::http {
+
+namespace json = boost::json;
+using protocol::reply;
+
+namespace {
+
+// Decoded query parameters in order of appearance; get() returns the first match.
+struct query_params {
+  std::vector<std::pair<std::string, std::string>> items;
+  [[nodiscard]] const std::string* get(std::string_view name) const {
+    for (auto& [k, v] : items)
+      if (k == name) return &v;
+    return nullptr;
+  }
+};
+
+// Splits "a=1&b=2" (form encoding: '+' is a space). nullopt on a malformed %-escape.
+std::optional<query_params> parse_query(std::string_view q) {
+  query_params out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto k = percent_decode(part.substr(0, eq), true);
+    auto v = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
+    if (!k || !v) return std::nullopt;
+    out.items.emplace_back(std::move(*k), std::move(*v));
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json; charset=utf-8" -> "application/json" (lower case).
+std::string media_type(std::string_view content_type) {
+  return lower(trim(content_type.substr(0, content_type.find(';'))));
+}
+
+response json_response(unsigned status, const json::value& v) {
+  response r;
+  r.status = status;
+  r.body = json::serialize(v);
+  return r;
+}
+
+response ok_json(const json::value& v) { return json_response(200, v); }
+
+response bad_request(std::string_view message) { return error_response(400, message, "BAD_REQUEST"); }
+
+response method_not_allowed(std::string_view allow) {
+  auto r = error_response(405, "method not allowed", "METHOD_NOT_ALLOWED");
+  r.allow = allow;
+  return r;
+}
+
+// A Redis error reply as an HTTP response: 409 for WRONGTYPE, 400 for the rest.
+response redis_error(const reply& r) {
+  auto code = error_code_of(r.str);
+  return error_response(code == "WRONGTYPE" ? 409 : 400, r.str, code);
+}
+
+response internal_error(std::string_view what) { return error_response(500, what, "INTERNAL"); }
+
+reply run(command::dispatcher& d, command::client_context& c, const std::vector<std::string_view>& args) {
+  protocol::capture cap(3);
+  d.execute(c, args, cap);
+  return cap.take();
+}
+
+bool is_string_kind(const reply& r) noexcept {
+  return r.k == reply::kind::bulk || r.k == reply::kind::simple || r.k == reply::kind::verbatim;
+}
+
+// Parses a decimal int64 query value; nullopt when malformed.
+std::optional<std::int64_t> int_param(const std::string& s) { return util::parse_int64(s); }
+
+// ---- /v1/kv/{key} ----
+
+response kv_get(command::dispatcher& d, command::client_context& c, const request& req, const std::string& key,
+                const query_params& q) {
+  bool raw = prefers_octet_stream(req.accept);
+  if (auto* f = q.get("format")) {
+    if (*f == "raw") raw = true;
+    else if (*f == "json") raw = false;
+    else return bad_request("format must be json or raw");
+  }
+  bool want_utf8 = false;
+  if (auto* e = q.get("encoding")) {
+    auto el = lower(*e);
+    if (el == "utf-8" || el == "utf8") want_utf8 = true;
+    else if (el != "base64") return bad_request("encoding must be utf-8 or base64");
+  }
+  reply r = run(d, c, {"GET", key});
+  if (r.k == reply::kind::error) return redis_error(r);
+  if (r.k == reply::kind::null || r.k == reply::kind::null_array) return error_response(404, "not found", "NOT_FOUND");
+  if (!is_string_kind(r)) return internal_error("unexpected reply to GET");
+  if (raw) {
+    response out;
+    out.content_type = "application/octet-stream";
+    out.body = std::move(r.str);
+    return out;
+  }
+  json::object o;
+  o["key"] = bytes_to_json(key);
+  if (want_utf8 && is_valid_utf8(r.str)) {
+    o["value"] = json::string(r.str);
+    o["encoding"] = "utf-8";
+  } else {
+    o["value"] = base64_encode(r.str);
+    o["encoding"] = "base64";
+  }
+  return ok_json(o);
+}
+
+// PUT/POST: the body is the value (any non-JSON content type) or {"value","encoding","ttl_ms"}.
+response kv_put(command::dispatcher& d, command::client_context& c, const request& req, const std::string& key,
+                const query_params& q) {
+  std::int64_t ttl_ms = 0;
+  if (auto* t = q.get("ttl_ms")) {
+    auto v = int_param(*t);
+    if (!v || *v < 0) return bad_request("ttl_ms must be a non-negative integer (milliseconds)");
+    ttl_ms = *v;
+  }
+  std::string json_value;
+  std::string_view value = req.body;
+  if (media_type(req.content_type) == "application/json") {
+    boost::system::error_code ec;
+    json::value doc = json::parse(req.body, ec);
+    if (ec) return bad_request("invalid JSON body: " + ec.message());
+    auto* obj = doc.if_object();
+    if (!obj) return bad_request("JSON body must be an object {\"value\": ..., \"encoding\": ..., \"ttl_ms\": ...}");
+    auto* v = obj->if_contains("value");
+    if (!v || !v->is_string()) return bad_request("\"value\" must be a string");
+    bool b64 = true;  // the seed store's documented default
+    if (auto* e = obj->if_contains("encoding")) {
+      if (!e->is_string()) return bad_request("\"encoding\" must be \"utf-8\" or \"base64\"");
+      auto el = lower(e->get_string());
+      if (el == "utf-8" || el == "utf8") b64 = false;
+      else if (el != "base64") return bad_request("\"encoding\" must be \"utf-8\" or \"base64\"");
+    }
+    if (auto* t = obj->if_contains("ttl_ms"); t && !t->is_null()) {
+      if (t->is_int64() && t->get_int64() >= 0) ttl_ms = t->get_int64();
+      else if (t->is_uint64() && t->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        ttl_ms = static_cast<std::int64_t>(t->get_uint64());
+      else return bad_request("\"ttl_ms\" must be a non-negative integer (milliseconds)");
+    }
+    auto& s = v->get_string();
+    if (b64) {
+      auto dec = base64_decode(s);
+      if (!dec) return bad_request("\"value\" is not valid base64");
+      json_value = std::move(*dec);
+    } else {
+      json_value.assign(s.data(), s.size());
+    }
+    value = json_value;
+  }
+  std::string px;
+  std::vector<std::string_view> args{"SET", key, value};
+  if (ttl_ms > 0) {
+    px = std::to_string(ttl_ms);
+    args.push_back("PX");
+    args.push_back(px);
+  }
+  reply r = run(d, c, args);
+  if (r.k == reply::kind::error) return redis_error(r);
+  json::object o;
+  o["ok"] = r.k != reply::kind::null && r.k != reply::kind::null_array;
+  return ok_json(o);
+}
+
+response kv_delete(command::dispatcher& d, command::client_context& c, const std::string& key) {
+  reply r = run(d, c, {"DEL", key});
+  if (r.k == reply::kind::error) return redis_error(r);
+  if (r.k != reply::kind::integer) return internal_error("unexpected reply to DEL");
+  json::object o;
+  o["ok"] = true;
+  o["deleted"] = r.num;
+  return ok_json(o);
+}
+
+// ---- /v1/keys ----
+
+response keys_scan(command::dispatcher& d, command::client_context& c, const query_params& q, const json_options& opt) {
+  const std::string* cursor = q.get("cursor");
+  std::vector<std::string_view> args{"SCAN", cursor && !cursor->empty() ? std::string_view(*cursor) : "0"};
+  if (auto* m = q.get("match"); m && !m->empty()) args.insert(args.end(), {"MATCH", *m});
+  if (auto* n = q.get("count"); n && !n->empty()) args.insert(args.end(), {"COUNT", *n});
+  if (auto* t = q.get("type"); t && !t->empty()) args.insert(args.end(), {"TYPE", *t});
+  reply r = run(d, c, args);
+  if (r.k == reply::kind::error) return redis_error(r);
+  if (r.k != reply::kind::array || r.elems.size() != 2 || !is_string_kind(r.elems[0]))
+    return internal_error("unexpected reply to SCAN");
+  json::object o;
+  o["cursor"] = r.elems[0].str;
+  json::array keys;
+  for (auto& k : r.elems[1].elems) keys.push_back(reply_to_json(k, opt));
+  o["keys"] = std::move(keys);
+  return ok_json(o);
+}
+
+// ---- /v1/command ----
+
+// Commands that change the connection's protocol state or take it over: they have no
+// meaning for one stateless HTTP request.
+bool refused_over_http(std::string_view name) noexcept {
+  static constexpr std::array<std::string_view, 18> names{
+      "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+      "monitor",   "quit",       "hello",      "select",      "reset",        "multi",
+      "exec",      "discard",    "watch",      "unwatch",     "sync",         "psync"};
+  for (auto n : names)
+    if (command::iequals(n, name)) return true;
+  return false;
+}
+
+response command_route(command::dispatcher& d, command::client_context& c, const request& req,
+                       const json_options& opt) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(req.body, ec);
+  if (ec) return bad_request("invalid JSON body: " + ec.message());
+  auto* arr = doc.if_array();
+  if (!arr) return bad_request("body must be a JSON array of strings, e.g. [\"GET\",\"k\"]");
+  if (arr->empty()) return bad_request("empty command");
+  std::vector<std::string> owned;  // decoded {"base64": ...} arguments
+  owned.reserve(arr->size());
+  std::vector<std::string_view> args;
+  args.reserve(arr->size());
+  for (auto& e : *arr) {
+    if (auto* s = e.if_string()) {
+      args.emplace_back(s->data(), s->size());
+      continue;
+    }
+    // Binary-safe argument: {"base64": "..."}, the shape replies use for non-UTF-8 bytes.
+    auto* o = e.if_object();
+    auto* b = o && o->size() == 1 ? o->if_contains("base64") : nullptr;
+    if (!b || !b->is_string()) return bad_request("every element of the command array must be a string");
+    auto dec = base64_decode(b->get_string());
+    if (!dec) return bad_request("invalid base64 argument");
+    owned.push_back(std::move(*dec));
+    args.emplace_back(owned.back());
+  }
+  if (refused_over_http(args[0]))
+    return bad_request("command '" + lower(args[0]) + "' is not available over HTTP");
+  reply r = run(d, c, args);
+  if (r.k == reply::kind::error) return redis_error(r);
+  json::object o;
+  o["result"] = reply_to_json(r, opt);
+  return ok_json(o);
+}
+
+// ---- /v1/info ----
+
+// INFO text ("# Server\r\nfield:value\r\n...") as {"server": {"field": "value"}}.
+json::object info_to_json(std::string_view text) {
+  json::object out;
+  json::object* section = nullptr;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (line.front() == '#') {
+      auto name = lower(trim(line.substr(1)));
+      section = &out[name].emplace_object();
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    if (!section) section = &out["default"].emplace_object();
+    (*section)[line.substr(0, colon)] = bytes_to_json(line.substr(colon + 1));
+  }
+  return out;
+}
+
+response info_route(command::dispatcher& d, command::client_context& c, const query_params& q) {
+  std::vector<std::string_view> args{"INFO"};
+  if (auto* s = q.get("section"); s && !s->empty()) args.push_back(*s);
+  reply r = run(d, c, args);
+  if (r.k == reply::kind::error) return redis_error(r);
+  if (!is_string_kind(r)) return internal_error("unexpected reply to INFO");
+  return ok_json(info_to_json(r.str));
+}
+
+}  // namespace
+
+response error_response(unsigned status, std::string_view message, std::string_view code) {
+  response r;
+  r.status = status;
+  r.body = error_body(message, code);
+  return r;
+}
+
+bool prefers_octet_stream(std::string_view accept) noexcept {
+  double q_oct = 0, q_json = 0;
+  int pos_oct = -1, pos_json = -1, pos = 0;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    auto semi = range.find(';');
+    auto type = trim(range.substr(0, semi));
+    double q = 1;
+    auto params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
+    while (!params.empty()) {
+      auto s2 = params.find(';');
+      auto p = trim(params.substr(0, s2));
+      params = s2 == std::string_view::npos ? std::string_view{} : params.substr(s2 + 1);
+      if (p.size() > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+        q = 0;  // a malformed weight ranks the range last
+        auto v = p.substr(2);
+        std::from_chars(v.data(), v.data() + v.size(), q);
+      }
+    }
+    if (command::iequals(type, "application/octet-stream") && pos_oct < 0) {
+      q_oct = q;
+      pos_oct = pos;
+    } else if (command::iequals(type, "application/json") && pos_json < 0) {
+      q_json = q;
+      pos_json = pos;
+    }
+    ++pos;
+  }
+  if (pos_oct < 0 || q_oct <= 0) return false;
+  if (pos_json < 0) return true;
+  return q_oct > q_json || (q_oct == q_json && pos_oct < pos_json);
+}
+
+response route_request(command::dispatcher& d, command::client_context& c, const request& req) {
+  auto qm = req.target.find('?');
+  std::string_view path = req.target.substr(0, qm);
+  std::string_view query = qm == std::string_view::npos ? std::string_view{} : req.target.substr(qm + 1);
+  if (path.empty() || path.front() != '/') return bad_request("request target must be an absolute path");
+  auto q = parse_query(query);
+  if (!q) return bad_request("malformed percent-encoding in query string");
+
+  int db = 0;
+  if (auto* p = q->get("db")) {
+    auto n = int_param(*p);
+    if (!n || *n < 0 || *n >= d.server().keyspace.databases()) return bad_request("ERR DB index is out of range");
+    db = static_cast<int>(*n);
+  }
+  {
+    std::lock_guard lk(c.info_mu);  // CLIENT LIST reads db from other threads
+    c.db = db;
+  }
+  json_options opt;
+  if (auto* e = q->get("encoding")) {
+    auto el = lower(*e);
+    opt.bulk_base64 = el == "base64";
+  }
+  const std::string_view m = req.method;
+
+  if (path == "/health" || path == "/v1/health") {
+    if (m != "GET") return method_not_allowed("GET");
+    return ok_json(json::object{{"ok", true}});
+  }
+  if (path == "/ready") {
+    if (m != "GET") return method_not_allowed("GET");
+    bool ready = !d.server().loading.load();
+    return json_response(ready ? 200 : 503, json::object{{"ready", ready}});
+  }
+  if (path == "/v1/info") {
+    if (m != "GET") return method_not_allowed("GET");
+    return info_route(d, c, *q);
+  }
+  if (path == "/v1/keys") {
+    if (m != "GET") return method_not_allowed("GET");
+    return keys_scan(d, c, *q, opt);
+  }
+  if (path == "/v1/command") {
+    if (m != "POST") return method_not_allowed("POST");
+    return command_route(d, c, req, opt);
+  }
+  constexpr std::string_view kv_prefix = "/v1/kv/";
+  if (path.starts_with(kv_prefix)) {
+    auto seg = path.substr(kv_prefix.size());
+    if (seg.find('/') != std::string_view::npos) return error_response(404, "no such route", "NOT_FOUND");
+    auto key = percent_decode(seg);
+    if (!key) return bad_request("malformed percent-encoding in key");
+    if (key->empty()) return bad_request("empty key");
+    if (m == "GET") return kv_get(d, c, req, *key, *q);
+    if (m == "PUT" || m == "POST") return kv_put(d, c, req, *key, *q);
+    if (m == "DELETE") return kv_delete(d, c, *key);
+    return method_not_allowed("GET, PUT, POST, DELETE");
+  }
+  return error_response(404, "no such route", "NOT_FOUND");
+}
+
+}  // namespace kvd::http
