@@ -175,11 +175,10 @@ op_result<std::string_view> op_incrbyfloat(database& db, std::string_view key, s
   cur += *inc;
   if (std::isnan(cur) || std::isinf(cur)) return op_result<std::string_view>::failure(err_nan);
   std::string text = util::format_long_double_human(cur);
-  if (v) {
-    v->set_string(text);
-    return v->str();
-  }
-  return db.add(key, value::make_string(text)).str();
+  if (!v) v = &db.add(key, value::make_string(text));
+  else v->set_string(text);
+  v->mark_not_int();  // Redis stores the result as a plain string object: "embstr", not "int"
+  return v->str();
 }
 
 /// Fails with the proto-max-bulk-len error when size + append exceeds `max` bytes

@@ -123,6 +123,20 @@ option string_option(std::string name, std::string help, std::string& field, boo
   return o;
 }
 
+/// An option with one accepted value (a feature not built yet): CONFIG GET answers the
+/// truth, anything else is refused with `why`.
+option fixed_option(std::string name, std::string help, std::string value, std::string why) {
+  option o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.get = [value] { return value; };
+  o.set = [value, why](std::string_view v) -> std::optional<std::string> {
+    if (v == value) return std::nullopt;
+    return why;
+  };
+  return o;
+}
+
 }  // namespace
 
 registry::registry(server_config& c) : cfg_(c) {
@@ -147,6 +161,12 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("maxmemory-policy", "Eviction policy when maxmemory is reached.", c.maxmemory_policy, true,
                     {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
                      "volatile-random", "volatile-ttl"}));
+  // Persistence options answer with their real values (no snapshots, no AOF) until the
+  // durability issue lands; redis-benchmark and other tools read them with CONFIG GET.
+  add(fixed_option("save", "Snapshot rules; only \"\" (no snapshots) until persistence lands.", "",
+                   "snapshots (save rules) are not available in this version of kvd"));
+  add(fixed_option("appendonly", "Append-only file; only \"no\" until persistence lands.", "no",
+                   "the append-only file is not available in this version of kvd"));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
 }
 
@@ -172,7 +192,10 @@ void registry::load(int argc, const char* const* argv) {
   auto apply = [&](const po::variables_map& vm, const char* source) {
     for (auto& [name, o] : options_) {
       if (!vm.count(name)) continue;
-      if (auto e = o.set(vm[name].as<std::string>()))
+      std::string v = vm[name].as<std::string>();
+      // As in redis.conf, a value may be double-quoted ("" is the empty string).
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      if (auto e = o.set(v))
         throw config_error(std::string("invalid value for option '") + name + "' (" + source + "): " + *e);
     }
   };

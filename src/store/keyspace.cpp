@@ -25,7 +25,7 @@ std::string_view value::encoding() const noexcept {
   // APPEND/SETRANGE leave Redis's value "raw" even when it looks like an integer.
   auto s = str_.view();
   if (flags_ & raw_flag) return "raw";
-  if (s.size() <= 20 && util::parse_int64(s)) return "int";
+  if (!(flags_ & no_int_flag) && s.size() <= 20 && util::parse_int64(s)) return "int";
   return s.size() <= 44 ? "embstr" : "raw";
 }
 

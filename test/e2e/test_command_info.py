@@ -185,6 +185,9 @@ def main():
             names = [n for n in names if n in redis_names]
 
             top = [n for n in keep if "|" not in n]
+            # Containers are compared over the subcommands both sides have (kvd-only ones,
+            # such as 7.2's CLIENT SETINFO, are listed above and not compared).
+            keep = keep & redis_names
             count = raw_py(kpy, "COMMAND", "COUNT")
             if count != len(top):
                 fail(f"COMMAND COUNT is {count}, COMMAND LIST has {len(top)} top-level commands")

@@ -74,7 +74,7 @@ class value {
   [[nodiscard]] value clone() const {
     value v = type_ == value_type::string ? value(str_.view())
                                           : make_collection(type_, obj_->clone());
-    v.flags_ = flags_ & raw_flag;
+    v.flags_ = flags_ & (raw_flag | no_int_flag);
     return v;
   }
 
@@ -97,8 +97,12 @@ class value {
     } else {
       str_.assign(s);
     }
-    flags_ &= ~raw_flag;
+    flags_ &= ~(raw_flag | no_int_flag);
   }
+
+  /// Marks a string that Redis would not int-encode even when it looks like an integer
+  /// (INCRBYFLOAT stores its result as embstr). Cleared by set_string().
+  void mark_not_int() noexcept { flags_ |= no_int_flag; }
 
   /// The collection. Precondition: !is_string().
   [[nodiscard]] collection* obj() const noexcept { return obj_; }
@@ -125,6 +129,7 @@ class value {
 
   static constexpr std::uint8_t expire_flag = 1;
   static constexpr std::uint8_t raw_flag = 2;
+  static constexpr std::uint8_t no_int_flag = 4;
 
   union {
     util::small_string str_;
