@@ -1,0 +1,198 @@
+"""Process-level behaviour of a real kvd-server: configuration sources and errors, the
+start-up log line, SIGINT/SIGTERM shutdown within a second, SHUTDOWN, idle `timeout`,
+`maxclients`, `client-query-buffer-limit`, and active expiry (keys vanish without being read).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvdtest  # noqa: E402
+from kvdtest import eq  # noqa: E402
+
+KVD = kvdtest.kvd_server_path()
+CONF = os.path.join(os.environ.get("KVD_SOURCE_DIR", "."), "conf", "kvd.conf")
+
+
+def run_once(*args, env=None, timeout=10):
+    return subprocess.run([KVD, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env or os.environ.copy())
+
+
+def test_unknown_and_malformed_options_exit_1():
+    r = run_once("--config", CONF, "--no-such-option", "1")
+    eq(r.returncode, 1, "exit code for unknown option")
+    assert "no-such-option" in r.stderr, r.stderr
+    r = run_once("--port", "notanumber")
+    eq(r.returncode, 1, "exit code for malformed value")
+    assert "'port'" in r.stderr, r.stderr
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write("databases = 16\nbogus-option = 3\n")
+    try:
+        r = run_once("--config", f.name)
+        eq(r.returncode, 1, "exit code for unknown option in the file")
+        assert "bogus-option" in r.stderr, r.stderr
+    finally:
+        os.unlink(f.name)
+
+
+def start(args, env=None):
+    port = kvdtest.free_port()
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    proc = subprocess.Popen([KVD, *args, "--port", str(port), "--http-port", "0"], stdout=log,
+                            stderr=subprocess.STDOUT, env=env or os.environ.copy())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if kvdtest.ping_once(port):
+            return proc, port, log.name
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("kvd-server did not start: " + open(log.name).read())
+
+
+def stop_with(proc, sig, log):
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        code = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    took = time.monotonic() - t0
+    os.unlink(log)
+    return code, took
+
+
+def test_config_file_then_flags_then_environment():
+    env = os.environ.copy()
+    env["KVD_DATABASES"] = "4"
+    env["KVD_MAXCLIENTS"] = "77"
+    proc, port, log = start(["--config", CONF, "--maxclients", "50", "--hz", "20"], env=env)
+    try:
+        r = kvdtest.redis_cli(port, "CONFIG", "GET", "maxclients")
+        eq(r.split(), ["maxclients", "77"], "environment overrides the command line")
+        eq(kvdtest.redis_cli(port, "CONFIG", "GET", "hz").split(), ["hz", "20"], "flag overrides the file")
+        eq(kvdtest.redis_cli(port, "SELECT", "4").strip(), "ERR DB index is out of range", "databases from env")
+        text = open(log).read()
+        assert "starting" in text and "pid=" in text and str(port) in text and "kvd.conf" in text, text
+    finally:
+        code, took = stop_with(proc, signal.SIGINT, log)
+    eq(code, 0, "exit code after SIGINT")
+    assert took < 1.0, f"SIGINT shutdown took {took:.2f} s"
+
+
+def test_sigterm_with_busy_clients_exits_fast():
+    proc, port, log = start([])
+    conns = []
+    try:
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"SET k v\r\n")
+            conns.append(s)
+        for s in conns:
+            s.recv(100)
+    finally:
+        code, took = stop_with(proc, signal.SIGTERM, log)
+        for s in conns:
+            s.close()
+    eq(code, 0, "exit code after SIGTERM")
+    assert took < 1.0, f"SIGTERM shutdown took {took:.2f} s"
+
+
+def test_shutdown_command():
+    proc, port, log = start([])
+    r = kvdtest.redis_cli_run(port, "SHUTDOWN", "NOSAVE")
+    code = proc.wait(timeout=5)
+    os.unlink(log)
+    eq(code, 0, "exit code after SHUTDOWN")
+    assert "ERR" not in r.stdout, r.stdout
+
+
+def test_idle_timeout_closes_clients():
+    with kvdtest.server("--timeout", "1", http=False) as s:
+        with kvdtest.RawConn(s.port) as idle, kvdtest.RawConn(s.port) as busy:
+            idle.send(b"PING\r\n")
+            eq(idle.read_reply(), b"+PONG\r\n")
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline and not idle.is_closed(timeout=0.3):
+                busy.send(b"PING\r\n")
+                eq(busy.read_reply(), b"+PONG\r\n", "an active client is kept")
+            assert idle.is_closed(timeout=0.1), "idle client still open after 4 s with timeout 1"
+
+
+def test_maxclients_refuses_extra_client():
+    with kvdtest.server("--maxclients", "3", http=False) as s:
+        held = [kvdtest.RawConn(s.port) for _ in range(3)]
+        try:
+            for c in held:
+                c.send(b"PING\r\n")
+                eq(c.read_reply(), b"+PONG\r\n")
+            with kvdtest.RawConn(s.port) as extra:
+                eq(extra.read_until_close(), (b"-ERR max number of clients reached\r\n", True))
+        finally:
+            for c in held:
+                c.close()
+        # Slots are freed when clients leave.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            with kvdtest.RawConn(s.port) as c:
+                c.send(b"PING\r\n")
+                if c.read_reply() == b"+PONG\r\n":
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("a new client is still refused after the others left")
+
+
+def test_query_buffer_limit_closes_only_that_client():
+    with kvdtest.server("--client-query-buffer-limit", "1mb", http=False) as s:
+        with kvdtest.RawConn(s.port) as big, kvdtest.RawConn(s.port) as other:
+            # An inline-free, never-ending bulk header keeps growing the query buffer.
+            big.send(b"*2\r\n$3\r\nSET\r\n$100000000\r\n")
+            try:
+                for _ in range(40):
+                    big.send(b"x" * 65536)
+            except OSError:
+                pass
+            assert big.is_closed(timeout=3), "client past client-query-buffer-limit still open"
+            other.send(b"PING\r\n")
+            eq(other.read_reply(), b"+PONG\r\n", "other clients unaffected")
+
+
+def test_active_expiry_without_reads():
+    with kvdtest.server(http=False) as s:
+        r = s.client()
+        pipe = r.pipeline(transaction=False)
+        for i in range(500):
+            pipe.set(f"vol:{i}", "x", px=100)
+        for i in range(50):
+            pipe.set(f"keep:{i}", "y")
+        pipe.execute()
+        info = r.info("keyspace")
+        eq(info["db0"]["expires"], 500, "expires before")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and r.dbsize() > 50:
+            time.sleep(0.1)
+        eq(r.dbsize(), 50, "volatile keys reclaimed by the active cycle, without being read")
+        assert r.info("stats")["expired_keys"] >= 500
+        eq(r.info("keyspace")["db0"]["expires"], 0)
+
+
+if __name__ == "__main__":
+    kvdtest.main(lambda: kvdtest.run_tests([
+        test_unknown_and_malformed_options_exit_1,
+        test_config_file_then_flags_then_environment,
+        test_sigterm_with_busy_clients_exits_fast,
+        test_shutdown_command,
+        test_idle_timeout_closes_clients,
+        test_maxclients_refuses_extra_client,
+        test_query_buffer_limit_closes_only_that_client,
+        test_active_expiry_without_reads,
+    ]))
