@@ -19,6 +19,19 @@ namespace {
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t keep_buffer = 1024 * 1024;  // shrink buffers above this after use
 
+constexpr std::string_view protected_mode_error =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
+    "for the default user. In this mode connections are only accepted from the loopback interface. If you "
+    "want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just "
+    "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+    "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+    "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and setting the "
+    "protected mode option to 'no', and then restarting the server. 3) If you started the server manually just "
+    "for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for "
+    "the default user. NOTE: You only need to do one of the above things in order for the server to start "
+    "accepting connections from the outside.\r\n";
+
 std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -47,6 +60,18 @@ void resp_session::start() {
   client_->handle = weak_from_this();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   parser_.set_limits({st.config.proto_max_bulk_len.load(), 1024LL * 1024 * 1024, 64 * 1024});
+  // Redis 7.0 protected mode: with no password for the default user (kvd has no AUTH yet),
+  // only clients from 127.0.0.1 and ::1 are served (networking.c clientAcceptHandler).
+  if (st.config.protected_mode.load()) {
+    auto ep = socket_.remote_endpoint(ec);
+    auto a = ep.address();
+    bool loopback = !ec && (a == asio::ip::make_address("127.0.0.1") || a == asio::ip::make_address("::1"));
+    if (!loopback) {
+      spdlog::warn("refused client {}: protected mode", client_->addr);
+      client_.reset();
+      return refuse(std::string(protected_mode_error));
+    }
+  }
   st.clients.add(client_);
   st.stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
   st.stats.total_connections_received.fetch_add(1, std::memory_order_relaxed);

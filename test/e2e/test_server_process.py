@@ -166,6 +166,49 @@ def test_query_buffer_limit_closes_only_that_client():
             eq(other.read_reply(), b"+PONG\r\n", "other clients unaffected")
 
 
+def from_127_0_0_2(port):
+    """Connects from source address 127.0.0.2 (loopback, but not 127.0.0.1), sends PING and
+    returns (bytes received until close or 2 s, closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(b"PING\r\n")
+    except OSError:
+        pass
+    data, closed = b"", False
+    deadline = time.monotonic() + 2
+    try:
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+            if data == b"+PONG\r\n":
+                break
+    except (socket.timeout, ConnectionResetError):
+        pass
+    finally:
+        s.close()
+    return data, closed
+
+
+def test_protected_mode_matches_redis():
+    with kvdtest.server(http=False) as k, kvdtest.redis_server("--protected-mode", "yes") as r:
+        mine, mine_closed = from_127_0_0_2(k.port)
+        theirs, _ = from_127_0_0_2(r.port)
+        assert theirs.startswith(b"-DENIED"), theirs
+        eq(mine, theirs, "protected-mode refusal bytes")
+        assert mine_closed, "refused client must be disconnected"
+        with kvdtest.RawConn(k.port) as local:
+            local.send(b"PING\r\n")
+            eq(local.read_reply(), b"+PONG\r\n", "127.0.0.1 is served")
+    with kvdtest.server("--protected-mode", "no", http=False) as k:
+        eq(from_127_0_0_2(k.port)[0], b"+PONG\r\n", "protected-mode no serves other addresses")
+
+
 def test_active_expiry_without_reads():
     with kvdtest.server(http=False) as s:
         r = s.client()
@@ -194,5 +237,6 @@ if __name__ == "__main__":
         test_idle_timeout_closes_clients,
         test_maxclients_refuses_extra_client,
         test_query_buffer_limit_closes_only_that_client,
+        test_protected_mode_matches_redis,
         test_active_expiry_without_reads,
     ]))
