@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/util/glob.hpp"
@@ -794,8 +795,7 @@ void cmd_help(command_context& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.rb.array(std::size(lines));
-  for (auto l : lines) ctx.rb.simple(l);
+  reply_help(ctx.rb, lines);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
@@ -288,8 +289,7 @@ void cmd_client_help(command_context& c) {
       "HELP",
       "    Print this help.",
   };
-  c.rb.array(std::size(lines));
-  for (auto l : lines) c.rb.simple(l);
+  reply_help(c.rb, lines);
 }
 
 }  // namespace

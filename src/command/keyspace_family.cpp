@@ -462,8 +462,7 @@ void cmd_object_help(command_context& c) {
       "HELP",
       "    Prints this help.",
   };
-  c.rb.array(std::size(lines));
-  for (auto l : lines) c.rb.simple(l);
+  reply_help(c.rb, lines);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
@@ -367,8 +368,7 @@ void cmd_config_help(command_context& c) {
       "HELP",
       "    Print this help.",
   };
-  c.rb.array(std::size(lines));
-  for (auto l : lines) c.rb.simple(l);
+  reply_help(c.rb, lines);
 }
 
 void cmd_time(command_context& c) {
@@ -408,8 +408,7 @@ void cmd_debug(command_context& c) {
         "HELP",
         "    Print this help.",
     };
-    c.rb.array(std::size(lines));
-    for (auto l : lines) c.rb.simple(l);
+    reply_help(c.rb, lines);
     return;
   }
   c.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) + "'. Try DEBUG HELP.");

@@ -35,26 +35,6 @@ using store::value;
 // (1) Store ops
 // ============================================================================================
 
-/// Value or error text of an op (op_status texts, or a family-specific Redis message).
-template <class T>
-class op_result {
- public:
-  op_result(T v) : v_(std::move(v)) {}  // NOLINT: implicit by design
-  op_result(op_status s) : err_(error_text(s)) {}
-  static op_result failure(std::string_view text) {
-    op_result r{T{}};
-    r.err_ = text;
-    return r;
-  }
-  [[nodiscard]] bool ok() const noexcept { return err_.empty(); }
-  [[nodiscard]] const T& value() const noexcept { return v_; }
-  [[nodiscard]] std::string_view error() const noexcept { return err_; }
-
- private:
-  T v_{};
-  std::string_view err_;
-};
-
 using opt_view = std::optional<std::string_view>;
 
 inline constexpr std::string_view err_nan = "ERR increment would produce NaN or Infinity";
