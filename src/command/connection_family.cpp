@@ -93,8 +93,8 @@ void cmd_hello(command_context& c) {
   {
     std::lock_guard lk(c.client.info_mu);
     if (has_setname) c.client.name = setname;
+    c.client.resp = ver;
   }
-  c.client.resp = ver;
   c.rb.set_protocol(ver);  // Redis replies to HELLO in the protocol it switches to
   c.rb.map(7);
   c.rb.bulk("server");
@@ -118,8 +118,8 @@ void cmd_reset(command_context& c) {
     std::lock_guard lk(c.client.info_mu);
     c.client.db = 0;
     c.client.name.clear();
+    c.client.resp = 2;
   }
-  c.client.resp = 2;
   c.rb.simple("RESET");
 }
 

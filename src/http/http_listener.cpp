@@ -289,6 +289,22 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     }
     return do_accept();
   }
+  auto& st = d_.server();
+  if (st.stats.connected_clients.load() >= st.config.maxclients.load()) {
+    // Over `maxclients` (shared with RESP): answer 503 and close. The reply fits in the new
+    // socket's empty send buffer, so a non-blocking write sends it whole or fails harmlessly.
+    st.stats.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    static const std::string body = R"({"error":"max number of clients reached","code":"MAXCLIENTS"})";
+    static const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: " + std::to_string(body.size()) +
+                                     "\r\nConnection: close\r\n\r\n" + body;
+    error_code wec;
+    socket.non_blocking(true, wec);
+    socket.write_some(net::buffer(reply), wec);
+    socket.shutdown(tcp::socket::shutdown_both, wec);
+    socket.close(wec);
+    return do_accept();
+  }
   std::make_shared<session>(std::move(socket), d_)->run();
   do_accept();
 }

@@ -258,7 +258,31 @@ def test_body_limit(c):
     check(c.get("/v1/health").status == 200, "server still serves after 413")
 
 
+def test_maxclients_shared_with_resp():
+    with kvdtest.server("--maxclients", "2") as s:
+        c = Client(s.http_port)
+        held = [kvdtest.RawConn(s.port) for _ in range(2)]
+        try:
+            for h in held:
+                h.send(b"PING\r\n")
+                check(h.read_reply() == b"+PONG\r\n", "RESP clients admitted")
+            r = c.get("/health")
+            check(is_json_error(r, 503, "MAXCLIENTS"), "HTTP past maxclients -> 503 JSON (%r)" % r)
+        finally:
+            for h in held:
+                h.close()
+        ok = False
+        for _ in range(30):
+            if c.get("/health").status == 200:
+                ok = True
+                break
+            time.sleep(0.1)
+        check(ok, "HTTP served again once RESP clients left")
+
+
 def main():
+    print("== test_maxclients_shared_with_resp")
+    test_maxclients_shared_with_resp()
     with kvdtest.server() as s:
         c = Client(s.http_port)
         for t in (test_health, test_routing_errors, test_binary_round_trip, test_kv_json,

@@ -33,7 +33,7 @@ struct client_context {
   std::string laddr = "127.0.0.1:0";  ///< local "ip:port"
   std::weak_ptr<client_handle> handle;
 
-  mutable std::mutex info_mu;  ///< guards the fields below and `db` for readers elsewhere
+  mutable std::mutex info_mu;  ///< guards the fields below, `db` and `resp` for readers elsewhere
   std::string name;            ///< CLIENT SETNAME
   std::string lib_name, lib_ver;  ///< CLIENT SETINFO
   std::string last_command = "NULL";  ///< lower-case full name of the last command ("cmd=")
