@@ -14,6 +14,9 @@ namespace {
 std::atomic<long> allocations{0};
 }
 
+// The replacement pair below is malloc/free on purpose; GCC cannot see they match.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
