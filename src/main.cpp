@@ -69,14 +69,14 @@ int main(int argc, char** argv) {
     else logger = spdlog::basic_logger_mt("kvd", cfg.logfile);
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
     spdlog::set_default_logger(logger);
-    spdlog::set_level(log_level(cfg.loglevel));
+    spdlog::set_level(log_level(cfg.loglevel.get()));
     spdlog::flush_on(spdlog::level::info);
   } catch (const spdlog::spdlog_ex& e) {
     std::fprintf(stderr, "kvd-server: cannot open log file '%s': %s\n", cfg.logfile.c_str(), e.what());
     return 1;
   }
   options.on_change = [&cfg](const std::string& name) {
-    if (name == "loglevel") spdlog::set_level(log_level(cfg.loglevel));
+    if (name == "loglevel") spdlog::set_level(log_level(cfg.loglevel.get()));
   };
 
   util::init_hash_seed();

@@ -31,8 +31,8 @@ std::string client_line(const client_context& c) {
   std::ostringstream o;
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
-    << " flags=N db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes
-    << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes
+    << " flags=N db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes.load()
+    << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes.load()
     << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
     << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
   return o.str();
@@ -161,35 +161,31 @@ void cmd_client_info(command_context& c) {
 }
 
 void cmd_client_list(command_context& c) {
+  // Redis 7.0 accepts exactly one filter: `TYPE <type>` or `ID <id> [<id> ...]`.
   std::vector<std::uint64_t> ids;
-  bool filter_ids = false;
-  arg_parser p(c.args, 2);
-  while (p.has_next()) {
-    if (p.check("TYPE")) {
-      auto t = p.next();
-      if (!iequals(t, "normal") && !iequals(t, "master") && !iequals(t, "replica") && !iequals(t, "slave") &&
-          !iequals(t, "pubsub"))
-        return c.rb.error("ERR Unknown client type '" + std::string(t) + "'");
-      if (!iequals(t, "normal")) {  // no replicas or subscribers yet
-        filter_ids = true;
-      }
-    } else if (p.check("ID")) {
-      filter_ids = true;
-      while (p.has_next()) {
-        auto v = util::parse_int64(p.next());
-        if (!v || *v <= 0) return c.rb.error("ERR Invalid client ID");
-        ids.push_back(static_cast<std::uint64_t>(*v));
-      }
-    } else {
-      return c.rb.error(err::syntax);
+  bool filter_ids = false, only_other_types = false;
+  if (c.argc() == 4 && iequals(c.arg(2), "TYPE")) {
+    auto t = c.arg(3);
+    if (!iequals(t, "normal") && !iequals(t, "master") && !iequals(t, "replica") && !iequals(t, "slave") &&
+        !iequals(t, "pubsub"))
+      return c.rb.error("ERR Unknown client type '" + std::string(t) + "'");
+    only_other_types = !iequals(t, "normal");  // no replicas or subscribers exist yet
+  } else if (c.argc() > 3 && iequals(c.arg(2), "ID")) {
+    filter_ids = true;
+    for (std::size_t i = 3; i < c.argc(); ++i) {
+      auto v = util::parse_int64(c.arg(i));
+      if (!v) return c.rb.error("ERR Invalid client ID");
+      if (*v > 0) ids.push_back(static_cast<std::uint64_t>(*v));
     }
+  } else if (c.argc() != 2) {
+    return c.rb.error(err::syntax);
   }
-  if (!p.ok()) return c.rb.error(p.error());
   std::string out;
-  for (auto& cl : c.server.clients.list()) {
-    if (filter_ids && std::find(ids.begin(), ids.end(), cl->id) == ids.end()) continue;
-    out += client_line(*cl);
-  }
+  if (!only_other_types)
+    for (auto& cl : c.server.clients.list()) {
+      if (filter_ids && std::find(ids.begin(), ids.end(), cl->id) == ids.end()) continue;
+      out += client_line(*cl);
+    }
   c.rb.verbatim("txt", out);
 }
 
@@ -198,7 +194,8 @@ void cmd_client_kill(command_context& c) {
   if (c.argc() == 3) {  // old form: CLIENT KILL addr:port
     for (auto& cl : clients) {
       if (cl->addr == c.arg(2)) {
-        if (auto h = cl->handle.lock()) h->close();
+        if (cl->id == c.client.id) c.client.close_after_reply = true;
+        else if (auto h = cl->handle.lock()) h->close();
         return c.rb.simple("OK");
       }
     }
@@ -244,8 +241,10 @@ void cmd_client_kill(command_context& c) {
     if (laddr && cl->laddr != *laddr) continue;
     if (type && !iequals(*type, "normal")) continue;
     if (skipme && cl->id == c.client.id) continue;
-    if (auto h = cl->handle.lock()) h->close();
-    else if (cl->id == c.client.id) c.client.close_after_reply = true;
+    // Killing oneself stops this connection right after the reply: later pipelined
+    // commands do not run (Redis CLIENT_CLOSE_AFTER_COMMAND).
+    if (cl->id == c.client.id) c.client.close_after_reply = true;
+    else if (auto h = cl->handle.lock()) h->close();
     ++killed;
   }
   c.rb.integer(killed);

@@ -49,6 +49,17 @@ key_locks::~key_locks() {
 
 namespace {
 
+/// Redis islocalClient: the peer is 127.0.0.1 or ::1 (`addr` is "ip:port").
+bool is_local_addr(std::string_view addr) {
+  auto colon = addr.rfind(':');
+  auto ip = colon == std::string_view::npos ? addr : addr.substr(0, colon);
+  return ip == "127.0.0.1" || ip == "::1";
+}
+
+bool protected_command_allowed(const std::string& mode, std::string_view addr) {
+  return mode == "yes" || (mode == "local" && is_local_addr(addr));
+}
+
 void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
   // Redis 7.0 processCommand: up to 128 bytes of the following arguments, quoted.
   std::string begin;
@@ -93,6 +104,14 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
     cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
     server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     return rb.error("ERR wrong number of arguments for '" + cmd->fullname + "' command");
+  }
+  if (cmd->has(f_protected) && !protected_command_allowed(server_.config.enable_debug_command, c.addr)) {
+    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    return rb.error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it "
+        "from a local connection, otherwise you need to set this option in the configuration file, and then "
+        "restart the server.");
   }
   {
     std::lock_guard lk(c.info_mu);

@@ -84,10 +84,10 @@ std::optional<std::uint64_t> parse_scan_cursor(std::string_view s) {
 }
 
 bool lfu_policy(const command_context& c) {
-  return c.server.config.maxmemory_policy.find("lfu") != std::string::npos;
+  return c.server.config.maxmemory_policy.get().find("lfu") != std::string::npos;
 }
 bool lru_policy(const command_context& c) {
-  return c.server.config.maxmemory_policy.find("lru") != std::string::npos;
+  return c.server.config.maxmemory_policy.get().find("lru") != std::string::npos;
 }
 
 /// Seconds since the value was last accessed (Redis estimateObjectIdleTime / 1000); the

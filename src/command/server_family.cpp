@@ -157,7 +157,7 @@ void info_memory(info_writer& w, server_state& s) {
   w.field("total_system_memory_human", human_bytes(total));
   w.field("maxmemory", maxmem);
   w.field("maxmemory_human", human_bytes(maxmem));
-  w.field("maxmemory_policy", s.config.maxmemory_policy);
+  w.field("maxmemory_policy", s.config.maxmemory_policy.get());
   w.field("mem_fragmentation_ratio", std::string_view(ratio));
   w.field("mem_allocator", mallctl ? "jemalloc" : "libc");
 }
@@ -387,6 +387,8 @@ void cmd_debug(command_context& c) {
   if (iequals(sub, "sleep") && c.argc() == 3) {
     auto secs = util::parse_long_double(c.arg(2));
     if (!secs) return c.rb.error(err::not_float);
+    // Clamp to [0, 1 day]: the conversion below must stay in range (Redis itself overflows).
+    *secs = std::clamp(*secs, 0.0L, 86400.0L);
     // Like Redis, DEBUG SLEEP blocks: here the calling io thread (other threads keep serving).
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(*secs * 1e6L)));
     return c.rb.simple("OK");
@@ -439,7 +441,7 @@ void register_server_family(command_table& t) {
   t.add_sub(config, {"resetstat", 2, adm, 0, 0, 0, cmd_config_resetstat, "admin slow dangerous"});
   t.add_sub(config, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_config_help, "slow"});
   t.add({"time", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_time, "fast"});
-  t.add({"debug", -2, adm, 0, 0, 0, cmd_debug, "admin slow dangerous"});
+  t.add({"debug", -2, adm | f_protected, 0, 0, 0, cmd_debug, "admin slow dangerous"});
   t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_allow_busy, 0, 0, 0,
          cmd_shutdown, "admin slow dangerous"});
 }

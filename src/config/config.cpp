@@ -41,6 +41,9 @@ struct plain<std::atomic<T>> {
   using type = T;
 };
 
+std::string string_of(const std::string& s) { return s; }
+std::string string_of(const locked_string& s) { return s.get(); }
+
 std::string yesno(bool b) { return b ? "yes" : "no"; }
 std::optional<bool> parse_bool(std::string_view v) {
   std::string s(v);
@@ -69,15 +72,16 @@ option int_option(std::string name, std::string help, T& field, std::int64_t lo,
 }
 
 template <class T>
-option memory_option(std::string name, std::string help, T& field, bool mut) {
+option memory_option(std::string name, std::string help, T& field, bool mut, std::int64_t min = 0) {
   option o;
   o.name = std::move(name);
   o.help = std::move(help);
   o.runtime_mutable = mut;
   o.get = [&field] { return std::to_string(static_cast<std::int64_t>(field)); };
-  o.set = [&field](std::string_view v) -> std::optional<std::string> {
+  o.set = [&field, min](std::string_view v) -> std::optional<std::string> {
     auto n = parse_memory(v);
     if (!n) return "argument must be a memory value";
+    if (*n < min) return "argument must be between " + std::to_string(min) + " and " + std::to_string(INT64_MAX) + " inclusive";
     field = *n;
     return std::nullopt;
   };
@@ -100,13 +104,14 @@ option bool_option(std::string name, std::string help, T& field, bool mut) {
   return o;
 }
 
-option string_option(std::string name, std::string help, std::string& field, bool mut,
+template <class Field>
+option string_option(std::string name, std::string help, Field& field, bool mut,
                      std::vector<std::string> allowed = {}) {
   option o;
   o.name = std::move(name);
   o.help = std::move(help);
   o.runtime_mutable = mut;
-  o.get = [&field] { return field; };
+  o.get = [&field] { return string_of(field); };
   o.set = [&field, allowed](std::string_view v) -> std::optional<std::string> {
     std::string s(v);
     if (!allowed.empty()) {
@@ -152,15 +157,28 @@ registry::registry(server_config& c) : cfg_(c) {
   add(int_option("maxclients", "Maximum connected clients (RESP and HTTP).", c.maxclients, 1, 1000000, true));
   add(int_option("timeout", "Close a client idle for this many seconds (0 = never).", c.timeout, 0, INT32_MAX, true));
   add(bool_option("protected-mode", "With no password set, serve only loopback clients.", c.protected_mode, true));
-  add(memory_option("proto-max-bulk-len", "Largest bulk string a client may send, bytes.", c.proto_max_bulk_len, true));
+  add(memory_option("proto-max-bulk-len", "Largest bulk string a client may send, bytes.", c.proto_max_bulk_len, true,
+                    1024 * 1024));
   add(memory_option("client-query-buffer-limit", "Largest unparsed input per client, bytes; past it the client is closed.",
-                    c.client_query_buffer_limit, true));
-  add(int_option("hz", "Background task frequency (active expire cycles per second).", c.hz, 1, 500, true));
+                    c.client_query_buffer_limit, true, 1024 * 1024));
+  {
+    // Redis accepts any hz >= 0 and clamps it to 1..500 (updateHZ).
+    option hz = int_option("hz", "Background task frequency (active expire cycles per second).", c.hz, 0, INT32_MAX, true);
+    hz.set = [&c, inner = hz.set](std::string_view v) -> std::optional<std::string> {
+      if (auto e = inner(v)) return e;
+      c.hz = std::clamp(c.hz.load(), 1, 500);
+      return std::nullopt;
+    };
+    add(std::move(hz));
+  }
+  add(string_option("enable-debug-command",
+                    "Who may run DEBUG: no, local (loopback clients) or yes. Not changeable at runtime.",
+                    c.enable_debug_command, false, {"no", "local", "yes"}));
   add(string_option("dir", "Working directory for data files.", c.dir, false));
   add(memory_option("maxmemory", "Memory limit in bytes (0 = none). Eviction arrives with its own issue.", c.maxmemory, true));
   add(string_option("maxmemory-policy", "Eviction policy when maxmemory is reached.", c.maxmemory_policy, true,
-                    {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
-                     "volatile-random", "volatile-ttl"}));
+                    {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+                     "allkeys-random", "noeviction"}));
   // Persistence options answer with their real values (no snapshots, no AOF) until the
   // durability issue lands; redis-benchmark and other tools read them with CONFIG GET.
   add(fixed_option("save", "Snapshot rules; only \"\" (no snapshots) until persistence lands.", "",

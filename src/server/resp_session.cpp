@@ -1,5 +1,6 @@
 #include "kvd/server/resp_session.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/asio/bind_executor.hpp>
@@ -97,22 +98,34 @@ void resp_session::shutdown_socket() {
   socket_.close(ec);
 }
 
+void resp_session::reserve_input(std::size_t want) {
+  // Compact first; grow only when the unparsed bytes plus `want` do not fit. The new block is
+  // not zero-filled, so memory is committed only as bytes arrive.
+  std::size_t unparsed = in_end_ - in_begin_;
+  if (in_cap_ - in_end_ >= want) return;
+  if (in_begin_ > 0) {
+    std::memmove(in_.get(), in_.get() + in_begin_, unparsed);
+    in_end_ = unparsed;
+    in_begin_ = 0;
+    if (in_cap_ - in_end_ >= want) return;
+  }
+  std::size_t cap = unparsed + want;
+  auto grown = std::make_unique_for_overwrite<char[]>(cap);
+  if (unparsed) std::memcpy(grown.get(), in_.get(), unparsed);
+  in_ = std::move(grown);
+  in_cap_ = cap;
+}
+
 void resp_session::do_read() {
   if (closing_ || read_in_flight_ || !socket_.is_open()) return;
-  std::size_t want = read_chunk;
-  // A large bulk argument is read straight into place: make room for all of it at once.
-  std::size_t pending = parser_.pending_bulk_bytes(in_end_ - in_begin_);
-  if (pending > want) want = pending;
-  if (in_.size() - in_end_ < want) {
-    if (in_begin_ > 0) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
-      in_begin_ = 0;
-    }
-    if (in_.size() - in_end_ < want) in_.resize(in_end_ + want);
-  }
+  // A large bulk argument is read into place, but the buffer only grows geometrically with
+  // the bytes received: an announced length alone (`$536870000`) commits nothing.
+  std::size_t unparsed = in_end_ - in_begin_;
+  std::size_t pending = parser_.pending_bulk_bytes(unparsed);
+  std::size_t want = std::max(read_chunk, std::min(pending, unparsed));
+  reserve_input(want);
   read_in_flight_ = true;
-  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+  socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
@@ -133,9 +146,11 @@ void resp_session::on_read(const error_code& ec, std::size_t n) {
 
 void resp_session::process_input() {
   auto& st = disp_.server();
+  // CONFIG SET proto-max-bulk-len applies to connections already open, as in Redis.
+  parser_.set_limits({st.config.proto_max_bulk_len.load(std::memory_order_relaxed), 1024LL * 1024 * 1024, 64 * 1024});
   while (!closing_) {
     std::size_t consumed = 0;
-    auto status = parser_.parse(in_.data() + in_begin_, in_end_ - in_begin_, args_, consumed);
+    auto status = parser_.parse(in_.get() + in_begin_, in_end_ - in_begin_, args_, consumed);
     if (status == protocol::parse_status::incomplete) break;
     if (status == protocol::parse_status::error) {
       // Redis replies "-ERR Protocol error: ..." and closes this connection only.
@@ -152,13 +167,17 @@ void resp_session::process_input() {
     if (client_->close_after_reply) closing_ = true;
   }
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-  if (in_.size() > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {
-    std::vector<char> smaller(in_.begin() + static_cast<std::ptrdiff_t>(in_begin_),
-                              in_.begin() + static_cast<std::ptrdiff_t>(in_end_));
-    in_.swap(smaller);
-    in_end_ -= in_begin_;
+  if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {
+    // Give back the memory of a large request once it is consumed.
+    std::size_t unparsed = in_end_ - in_begin_;
+    auto smaller = std::make_unique_for_overwrite<char[]>(read_chunk);
+    if (unparsed) std::memcpy(smaller.get(), in_.get() + in_begin_, unparsed);
+    in_ = std::move(smaller);
+    in_cap_ = read_chunk;
     in_begin_ = 0;
+    in_end_ = unparsed;
   }
+  client_->query_buffer_bytes.store(in_end_ - in_begin_, std::memory_order_relaxed);
   if (static_cast<std::int64_t>(in_end_ - in_begin_) > st.config.client_query_buffer_limit.load()) {
     spdlog::warn("closing client {} (id={}): query buffer exceeds client-query-buffer-limit", client_->addr, client_->id);
     closing_ = true;
@@ -179,6 +198,7 @@ void resp_session::do_write() {
   }
   writing_.swap(out_);
   out_.clear();
+  if (client_) client_->output_buffer_bytes.store(writing_.size(), std::memory_order_relaxed);
   write_in_flight_ = true;
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });

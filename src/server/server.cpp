@@ -87,9 +87,12 @@ struct server::impl {
   command::server_state& state;
   command::dispatcher& disp;
   asio::io_context ioc;
-  asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  asio::steady_timer cron{ioc};
-  asio::steady_timer stop_deadline{ioc};
+  /// The cron, signals and the stop sequence run on this one strand, so the timers are never
+  /// used from two threads at once (Asio timers are not thread-safe objects).
+  asio::strand<asio::io_context::executor_type> control{asio::make_strand(ioc)};
+  asio::signal_set signals{control, SIGINT, SIGTERM};
+  asio::steady_timer cron{control};
+  asio::steady_timer stop_deadline{control};
   std::vector<std::shared_ptr<resp_listener>> resp_listeners;
 #ifdef KVD_HAVE_HTTP
   std::shared_ptr<http::listener> http_listener;
@@ -149,7 +152,7 @@ struct server::impl {
   void begin_stop(int code) {
     if (stopping.exchange(true)) return;
     exit_code = code;
-    asio::post(ioc, [this] {
+    asio::post(control, [this] {
       spdlog::info("shutting down: closing listeners and clients");
       for (auto& l : resp_listeners) l->stop();
 #ifdef KVD_HAVE_HTTP

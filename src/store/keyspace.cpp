@@ -247,25 +247,27 @@ bool database::random_key(std::string& out) { return random_key_impl(out, true);
 bool database::random_key_nolock(std::string& out) { return random_key_impl(out, false); }
 
 bool database::random_key_impl(std::string& out, bool lock) {
-  // Try shards in random order so that an empty shard is skipped; a few retries when the
-  // key picked has expired (Redis dbRandomKey retries likewise).
+  // Like Redis's dbRandomKey on a master: keep drawing until a live key turns up, deleting
+  // the expired keys drawn. Every round either returns or removes one key, so it ends.
+  // Shards are tried from a random start so that empty shards are skipped.
   std::uniform_int_distribution<unsigned> pick(0, shard_count - 1);
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  for (;;) {
     unsigned start = pick(rng);
+    bool found_any = false;
     for (unsigned k = 0; k < shard_count; ++k) {
       auto& s = *shards_[(start + k) % shard_count];
       std::unique_lock lk(s.mu, std::defer_lock);
       if (lock) lk.lock();
       auto* n = s.data.random_node(rng);
       if (!n) continue;
+      found_any = true;
       auto key = n->key.view();
-      auto h = util::hash_bytes(key);
-      if (expire_if_needed(s, key, h, n->val)) break;
+      if (expire_if_needed(s, key, util::hash_bytes(key), n->val)) break;  // draw again
       out.assign(key);
       return true;
     }
+    if (!found_any) return false;
   }
-  return false;
 }
 
 std::size_t database::active_expire(std::int64_t deadline_us) {

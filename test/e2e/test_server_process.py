@@ -209,6 +209,60 @@ def test_protected_mode_matches_redis():
         eq(from_127_0_0_2(k.port)[0], b"+PONG\r\n", "protected-mode no serves other addresses")
 
 
+def test_announced_bulk_length_commits_no_memory():
+    """A bulk header alone (`$536870000`) must not make kvd commit the announced size."""
+    with kvdtest.server(http=False) as s:
+        before = s.rss_bytes()
+        conns = [kvdtest.RawConn(s.port) for _ in range(8)]
+        try:
+            for c in conns:
+                c.send(b"*2\r\n$3\r\nGET\r\n$536870000\r\n")
+            time.sleep(0.5)
+            grown = s.rss_bytes() - before
+            assert grown < 64 * 1024 * 1024, f"RSS grew by {grown} bytes for 8 idle announced bulks"
+            with kvdtest.RawConn(s.port) as other:
+                other.send(b"PING\r\n")
+                eq(other.read_reply(), b"+PONG\r\n")
+        finally:
+            for c in conns:
+                c.close()
+
+
+def test_pipelined_commands_after_client_kill_self_do_not_run():
+    with kvdtest.server(http=False) as k, kvdtest.redis_server() as r:
+        outs = []
+        for port in (k.port, r.port):
+            with kvdtest.RawConn(port) as c:
+                c.send(b"CLIENT ID\r\n")
+                cid = int(c.read_reply()[1:-2])
+                c.send(b"CLIENT KILL ID %d SKIPME no\r\nSET zz 1\r\nPING\r\n" % cid)
+                outs.append(c.read_until_close())
+            eq(kvdtest.redis_cli(port, "EXISTS", "zz").strip(), "0", "command after CLIENT KILL self ran")
+        eq(outs[0], outs[1], "replies around CLIENT KILL of oneself (kvd vs redis)")
+
+
+def test_proto_max_bulk_len_applies_to_open_connections():
+    with kvdtest.server(http=False) as s:
+        with kvdtest.RawConn(s.port) as c:
+            c.send(b"CONFIG SET proto-max-bulk-len 1mb\r\n")
+            eq(c.read_reply(), b"+OK\r\n")
+            c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
+            eq(c.read_until_close(), (b"-ERR Protocol error: invalid bulk length\r\n", True))
+
+
+def test_randomkey_finds_live_key_among_expired():
+    with kvdtest.server("--enable-debug-command", "local", http=False) as s:
+        r = s.client()
+        eq(r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0"), "OK")
+        pipe = r.pipeline(transaction=False)
+        for i in range(5000):
+            pipe.set(f"e{i}", "v", px=1)
+        pipe.set("live", "v")
+        pipe.execute()
+        time.sleep(0.05)
+        eq(r.randomkey(), "live", "RANDOMKEY with 5000 expired keys and one live key")
+
+
 def test_active_expiry_without_reads():
     with kvdtest.server(http=False) as s:
         r = s.client()
@@ -238,5 +292,9 @@ if __name__ == "__main__":
         test_maxclients_refuses_extra_client,
         test_query_buffer_limit_closes_only_that_client,
         test_protected_mode_matches_redis,
+        test_announced_bulk_length_commits_no_memory,
+        test_pipelined_commands_after_client_kill_self_do_not_run,
+        test_proto_max_bulk_len_applies_to_open_connections,
+        test_randomkey_finds_live_key_among_expired,
         test_active_expiry_without_reads,
     ]))

@@ -96,6 +96,22 @@ BOOST_AUTO_TEST_CASE(config_get_set) {
   BOOST_TEST(all.elems.size() == 2 * h.state().options.all().size());
 }
 
+BOOST_AUTO_TEST_CASE(debug_is_refused_unless_enabled) {
+  harness h;
+  const std::string refused =
+      "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from "
+      "a local connection, otherwise you need to set this option in the configuration file, and then restart the "
+      "server.\r\n";
+  h.state().config.enable_debug_command = "no";
+  BOOST_TEST(h.wire({"DEBUG", "SLEEP", "0"}) == refused);
+  h.state().config.enable_debug_command = "local";
+  h.client().addr = "10.0.0.1:4000";
+  BOOST_TEST(h.wire({"DEBUG", "SLEEP", "0"}) == refused);
+  h.client().addr = "127.0.0.1:4000";
+  BOOST_TEST(h.wire({"DEBUG", "SLEEP", "0"}) == "+OK\r\n");
+  BOOST_TEST(h.wire({"DEBUG"}) == "-ERR wrong number of arguments for 'debug' command\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(time_and_debug) {
   harness h;
   kvd::test::frozen_clock clk(1'700'000'000'123);
@@ -105,4 +121,43 @@ BOOST_AUTO_TEST_CASE(time_and_debug) {
   BOOST_TEST(!h.state().config.active_expire_enabled.load());
   BOOST_TEST(h.wire({"DEBUG", "NOPE"}) ==
              "-ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP.\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(client_list_filters_as_redis) {
+  harness h;
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "ID"}) == "-ERR syntax error\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "TYPE", "normal", "ID", "1"}) == "-ERR syntax error\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "FOO"}) == "-ERR syntax error\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "TYPE", "bogus"}) == "-ERR Unknown client type 'bogus'\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "ID", "abc"}) == "-ERR Invalid client ID\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "ID", "0", "-5"}) == "$0\r\n\r\n");
+  BOOST_TEST(h.wire({"CLIENT", "LIST", "TYPE", "pubsub"}) == "$0\r\n\r\n");
+  auto mine = h.run({"CLIENT", "LIST", "ID", std::to_string(h.client().id)}).str;
+  BOOST_TEST(mine.rfind("id=" + std::to_string(h.client().id) + " ", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(client_kill_self_closes_after_reply) {
+  harness h;
+  BOOST_TEST(h.wire({"CLIENT", "KILL", "ID", std::to_string(h.client().id), "SKIPME", "no"}) == ":1\r\n");
+  BOOST_TEST(h.client().close_after_reply);
+  harness h2;
+  BOOST_TEST(h2.wire({"CLIENT", "KILL", "ID", std::to_string(h2.client().id)}) == ":0\r\n");  // SKIPME yes
+  BOOST_TEST(!h2.client().close_after_reply);
+}
+
+BOOST_AUTO_TEST_CASE(config_bounds_and_clamps_as_redis) {
+  harness h;
+  BOOST_TEST(h.wire({"CONFIG", "SET", "hz", "0"}) == "+OK\r\n");
+  BOOST_TEST(h.run({"CONFIG", "GET", "hz"}).debug_string() == "{\"hz\":\"1\"}");
+  BOOST_TEST(h.wire({"CONFIG", "SET", "hz", "1000"}) == "+OK\r\n");
+  BOOST_TEST(h.run({"CONFIG", "GET", "hz"}).debug_string() == "{\"hz\":\"500\"}");
+  BOOST_TEST(h.wire({"CONFIG", "SET", "proto-max-bulk-len", "10"}) ==
+             "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between "
+             "1048576 and 9223372036854775807 inclusive\r\n");
+  BOOST_TEST(h.wire({"CONFIG", "SET", "maxmemory-policy", "x"}) ==
+             "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of "
+             "the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
+             "allkeys-random, noeviction\r\n");
+  BOOST_TEST(h.wire({"CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU"}) == "+OK\r\n");
+  BOOST_TEST(h.run({"CONFIG", "GET", "maxmemory-policy"}).debug_string() == "{\"maxmemory-policy\":\"allkeys-lru\"}");
 }

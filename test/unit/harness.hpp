@@ -18,6 +18,7 @@ namespace kvd::test {
 class harness {
  public:
   harness() : ks_(16), reg_(cfg_), state_(ks_, cfg_, reg_, table_), disp_(state_) {
+    cfg_.enable_debug_command = "yes";  // tests drive DEBUG; the default "no" is tested on its own
     command::register_all_families(table_);
     client_ = std::make_shared<command::client_context>();
     client_->id = state_.clients.next_id();

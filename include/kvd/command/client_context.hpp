@@ -37,7 +37,8 @@ struct client_context {
   std::string name;            ///< CLIENT SETNAME
   std::string lib_name, lib_ver;  ///< CLIENT SETINFO
   std::string last_command = "NULL";  ///< lower-case full name of the last command ("cmd=")
-  std::size_t query_buffer_bytes = 0, output_buffer_bytes = 0;
+  std::atomic<std::size_t> query_buffer_bytes{0};   ///< unparsed input ("qbuf")
+  std::atomic<std::size_t> output_buffer_bytes{0};  ///< reply bytes being written ("omem")
 };
 
 }  // namespace kvd::command

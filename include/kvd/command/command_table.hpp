@@ -66,6 +66,8 @@ enum cmd_flag : std::uint32_t {
   f_movablekeys = 1u << 19,   // movablekeys (COMMAND INFO only)
   /// kvd: lock every shard of every database (FLUSHALL, SWAPDB, KEYS, MOVE...).
   f_global_lock = 1u << 24,
+  /// kvd: Redis's CMD_PROTECTED (DEBUG): allowed only as `enable-debug-command` says.
+  f_protected = 1u << 25,
   /// kvd: key positions are not first/last/step; lock globally (MSET-like are fine).
 };
 

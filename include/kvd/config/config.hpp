@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,29 @@
 #include <vector>
 
 namespace kvd::config {
+
+/// A string option that CONFIG SET may change while other threads read it.
+class locked_string {
+ public:
+  locked_string(const char* v = "") : v_(v) {}  // NOLINT: implicit, for defaults
+  /// A copy of the current value.
+  [[nodiscard]] std::string get() const {
+    std::lock_guard lk(mu_);
+    return v_;
+  }
+  locked_string(const locked_string&) = delete;
+  locked_string& operator=(const locked_string&) = delete;
+  locked_string& operator=(std::string v) {
+    std::lock_guard lk(mu_);
+    v_ = std::move(v);
+    return *this;
+  }
+  locked_string& operator=(const char* v) { return *this = std::string(v); }
+
+ private:
+  mutable std::mutex mu_;
+  std::string v_;
+};
 
 /// Values of all options. Fields read on hot paths by other threads are atomics.
 struct server_config {
@@ -24,7 +48,7 @@ struct server_config {
   std::string http_bind = "127.0.0.1";
   int io_threads = 2;                 ///< threads running the io_context
   int databases = 16;
-  std::string loglevel = "info";      ///< debug | info | warning | error (Redis names accepted)
+  locked_string loglevel = "info";    ///< debug | info | warning | error (Redis names accepted)
   std::string logfile;                ///< "" = stdout
   std::atomic<int> maxclients{10000};
   std::atomic<int> timeout{0};        ///< idle client timeout, seconds (0 = never)
@@ -35,7 +59,8 @@ struct server_config {
   std::atomic<bool> active_expire_enabled{true};
   std::string dir = ".";              ///< working directory for files
   std::atomic<std::int64_t> maxmemory{0};
-  std::string maxmemory_policy = "noeviction";
+  locked_string maxmemory_policy = "noeviction";
+  std::string enable_debug_command = "no";  ///< no | local | yes (Redis 7.0, immutable)
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
 };
 

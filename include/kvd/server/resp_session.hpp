@@ -42,8 +42,11 @@ class resp_session final : public command::client_handle, public std::enable_sha
   command::dispatcher& disp_;
   std::shared_ptr<command::client_context> client_;
   protocol::resp_parser parser_;
-  std::vector<char> in_;
-  std::size_t in_begin_ = 0, in_end_ = 0;
+  /// Makes room for `want` more bytes after the unparsed input (compacting, then growing).
+  void reserve_input(std::size_t want);
+
+  std::unique_ptr<char[]> in_;  ///< read buffer: [in_begin_, in_end_) is unparsed input
+  std::size_t in_cap_ = 0, in_begin_ = 0, in_end_ = 0;
   std::vector<std::string_view> args_;
   std::string out_, writing_;
   protocol::resp_writer writer_;
