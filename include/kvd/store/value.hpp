@@ -91,8 +91,9 @@ class value {
   /// Replaces the value with the string `s`, keeping metadata (expire flag, LRU).
   void set_string(std::string_view s) {
     if (type_ != value_type::string) {
+      util::small_string fresh(s);  // may throw: build it before giving up the collection
       delete obj_;
-      new (&str_) util::small_string(s);
+      new (&str_) util::small_string(std::move(fresh));
       type_ = value_type::string;
     } else {
       str_.assign(s);
