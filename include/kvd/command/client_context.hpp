@@ -13,7 +13,7 @@ namespace kvd::command {
 /// close() must be thread-safe (sessions post to their own strand).
 class client_handle {
  public:
-  virtual ~client_handle() = default;
+  virtual ~client_handle() = default;  ///< sessions are destroyed by their last pending operation
   /// Asks the connection to close after pending replies are written.
   virtual void close() = 0;
 };

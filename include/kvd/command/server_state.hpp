@@ -36,10 +36,13 @@ struct server_stats {
 /// when they end. Thread-safe.
 class client_registry {
  public:
+  /// Registers a connected client (held weakly: the session owns it).
   void add(const std::shared_ptr<client_context>& c);
+  /// Forgets client `id` (called when its connection ends); unknown ids are ignored.
   void remove(std::uint64_t id);
   /// Snapshot of live clients, ordered by id.
   [[nodiscard]] std::vector<std::shared_ptr<client_context>> list() const;
+  /// Number of registered clients (some may be closing).
   [[nodiscard]] std::size_t size() const;
   /// Next client id (CLIENT ID), starting at 1.
   std::uint64_t next_id() noexcept { return next_id_.fetch_add(1) + 1; }

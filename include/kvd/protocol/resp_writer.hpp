@@ -16,6 +16,7 @@ class resp_writer final : public reply_builder {
   void set_output(std::string* out) noexcept { out_ = out; }
   [[nodiscard]] int protocol() const noexcept override { return proto_; }
 
+  // The reply_builder events (documented there), rendered as RESP2 or RESP3 frames.
   void simple(std::string_view s) override;
   void error(std::string_view s) override;
   void integer(std::int64_t v) override;

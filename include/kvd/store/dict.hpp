@@ -41,6 +41,7 @@ class dict {
   }
   ~dict() { clear(); }
 
+  /// Exchanges contents with `o` in O(1) (SWAPDB swaps shard by shard).
   void swap(dict& o) noexcept {
     std::swap(buckets_, o.buckets_);
     std::swap(mask_, o.mask_);
