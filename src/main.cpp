@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/persist/aof.hpp"
 #include "kvd/server/server.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/hash.hpp"
@@ -75,9 +76,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kvd-server: cannot open log file '%s': %s\n", cfg.logfile.c_str(), e.what());
     return 1;
   }
-  options.on_change = [&cfg](const std::string& name) {
-    if (name == "loglevel") spdlog::set_level(log_level(cfg.loglevel.get()));
-  };
+
 
   util::init_hash_seed();
   store::keyspace ks(cfg.databases);
@@ -89,6 +88,19 @@ int main(int argc, char** argv) {
   char exe[4096];
   if (auto n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) state.executable.assign(exe, static_cast<std::size_t>(n));
   command::dispatcher disp(state);
+  options.on_change = [&cfg, &state](const std::string& name) {
+    if (name == "loglevel") spdlog::set_level(log_level(cfg.loglevel.get()));
+    persist::fsync_policy p;
+    if (name == "appendfsync" && persist::parse_fsync_policy(cfg.appendfsync.get(), p))
+      if (auto* aof = state.aof.load()) aof->set_policy(p);
+  };
+  // Keys removed by expiry are logged as DEL (Redis propagates expires the same way).
+  ks.set_expired_hook([&state](int db, std::string_view key) {
+    if (auto* aof = state.aof.load(std::memory_order_acquire)) {
+      std::string_view args[] = {"DEL", key};
+      aof->append(db, args);
+    }
+  });
 
   try {
     server::server srv(state, disp);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <string>
 
 #include "kvd/util/clock.hpp"
@@ -60,6 +61,36 @@ bool protected_command_allowed(const std::string& mode, std::string_view addr) {
   return mode == "yes" || (mode == "local" && is_local_addr(addr));
 }
 
+/// Forwards replies and notes whether the command answered with an error (then nothing is
+/// propagated: Redis propagates only commands that ran).
+class error_probe final : public protocol::reply_builder {
+ public:
+  explicit error_probe(protocol::reply_builder& out) noexcept : out_(out) {}
+  void simple(std::string_view s) override { out_.simple(s); }
+  void error(std::string_view s) override {
+    saw_error = true;
+    out_.error(s);
+  }
+  void integer(std::int64_t v) override { out_.integer(v); }
+  void bulk(std::string_view s) override { out_.bulk(s); }
+  void null() override { out_.null(); }
+  void null_array() override { out_.null_array(); }
+  void array(std::size_t n) override { out_.array(n); }
+  void map(std::size_t n) override { out_.map(n); }
+  void set(std::size_t n) override { out_.set(n); }
+  void push(std::size_t n) override { out_.push(n); }
+  void dbl(double v) override { out_.dbl(v); }
+  void boolean(bool v) override { out_.boolean(v); }
+  void verbatim(std::string_view f, std::string_view t) override { out_.verbatim(f, t); }
+  void dbl_text(std::string_view t, double v) override { out_.dbl_text(t, v); }
+  void set_protocol(int v) override { out_.set_protocol(v); }
+  [[nodiscard]] int protocol() const noexcept override { return out_.protocol(); }
+  bool saw_error = false;
+
+ private:
+  protocol::reply_builder& out_;
+};
+
 void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
   // Redis 7.0 processCommand: up to 128 bytes of the following arguments, quoted.
   std::string begin;
@@ -113,6 +144,19 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
         "from a local connection, otherwise you need to set this option in the configuration file, and then "
         "restart the server.");
   }
+  if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof) {
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    return rb.error("LOADING Redis is loading the dataset in memory");
+  }
+  persist::aof_writer* aof = c.replaying_aof ? nullptr : server_.aof.load(std::memory_order_acquire);
+  bool is_write = cmd->has(f_write);
+  if (is_write && aof) {
+    if (int e = aof->write_error()) {
+      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+      return rb.error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
+    }
+  }
   {
     std::lock_guard lk(c.info_mu);
     c.last_command = cmd->fullname;
@@ -120,8 +164,28 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   std::int64_t start = util::now_us();
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
-    command_context ctx{args, c, rb, server_, server_.keyspace.db(c.db), *cmd};
-    cmd->handler(ctx);
+    propagation prop;
+    if (is_write && aof) {
+      // The record is appended while the key locks are held, so the log order is the
+      // execution order for every key (DESIGN.md, durability contract).
+      error_probe probe(rb);
+      command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
+      cmd->handler(ctx);
+      if (!probe.saw_error && !prop.suppress) {
+        if (prop.replacement.empty()) {
+          c.aof_seq = aof->append(c.db, args);
+        } else {
+          std::vector<std::string_view> v;
+          for (auto& argv : prop.replacement) {
+            v.assign(argv.begin(), argv.end());
+            c.aof_seq = aof->append(c.db, v);
+          }
+        }
+      }
+    } else {
+      command_context ctx{args, c, rb, server_, server_.keyspace.db(c.db), *cmd, prop};
+      cmd->handler(ctx);
+    }
   }
   cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
   cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(util::now_us() - start), std::memory_order_relaxed);

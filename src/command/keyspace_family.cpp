@@ -162,6 +162,7 @@ bool op_copy(database& src, database& dst, std::string_view from, std::string_vi
 void cmd_del(command_context& c) {
   std::int64_t n = 0;
   for (std::size_t i = 1; i < c.argc(); ++i) n += c.db.del(c.arg(i));
+  if (n == 0) c.prop.none();  // the AOF logs only commands that changed something
   c.rb.integer(n);
 }
 
@@ -245,8 +246,14 @@ void cmd_randomkey(command_context& c) {
 void rename_generic(command_context& c, bool nx) {
   auto from = c.arg(1), to = c.arg(2);
   if (!c.db.lookup_write(from)) return c.rb.error(err::no_such_key);
-  if (from == to) return nx ? c.rb.integer(0) : c.rb.simple("OK");
-  if (c.db.lookup_write(to) && nx) return c.rb.integer(0);
+  if (from == to) {
+    c.prop.none();
+    return nx ? c.rb.integer(0) : c.rb.simple("OK");
+  }
+  if (c.db.lookup_write(to) && nx) {
+    c.prop.none();
+    return c.rb.integer(0);
+  }
   c.db.rename(from, to);
   nx ? c.rb.integer(1) : c.rb.simple("OK");
 }
@@ -273,7 +280,9 @@ void cmd_copy(command_context& c) {
   }
   if (dst_index == c.client.db && c.arg(1) == c.arg(2)) return c.rb.error(same_object_err);
   auto& dst = c.server.keyspace.db(dst_index);
-  c.rb.integer(op_copy(c.db, dst, c.arg(1), c.arg(2), replace) ? 1 : 0);
+  bool copied = op_copy(c.db, dst, c.arg(1), c.arg(2), replace);
+  if (!copied) c.prop.none();
+  c.rb.integer(copied ? 1 : 0);
 }
 
 /// MOVE key db
@@ -282,7 +291,9 @@ void cmd_move(command_context& c) {
   if (!n) return;
   if (*n < 0 || *n >= c.server.keyspace.databases()) return c.rb.error(err::db_index);
   if (*n == c.client.db) return c.rb.error(same_object_err);
-  c.rb.integer(op_move(c.db, c.server.keyspace.db(*n), c.arg(1)) ? 1 : 0);
+  bool moved = op_move(c.db, c.server.keyspace.db(*n), c.arg(1));
+  if (!moved) c.prop.none();
+  c.rb.integer(moved ? 1 : 0);
 }
 
 void cmd_dbsize(command_context& c) { c.rb.integer(static_cast<std::int64_t>(c.db.size_nolock())); }
@@ -353,17 +364,27 @@ void expire_generic(command_context& c, std::int64_t basetime, bool seconds, std
   when += basetime;
 
   auto key = c.arg(1);
-  if (!c.db.lookup_write(key)) return c.rb.integer(0);
+  auto unchanged = [&] {
+    c.prop.none();
+    c.rb.integer(0);
+  };
+  if (!c.db.lookup_write(key)) return unchanged();
   if (flags) {
     std::int64_t cur = c.db.expire_of(key);
-    if ((flags & expire_nx) && cur != -1) return c.rb.integer(0);
-    if ((flags & expire_xx) && cur == -1) return c.rb.integer(0);
+    if ((flags & expire_nx) && cur != -1) return unchanged();
+    if ((flags & expire_xx) && cur == -1) return unchanged();
     // No expire counts as an infinite TTL: GT always fails, LT always passes.
-    if ((flags & expire_gt) && (when <= cur || cur == -1)) return c.rb.integer(0);
-    if ((flags & expire_lt) && cur != -1 && when >= cur) return c.rb.integer(0);
+    if ((flags & expire_gt) && (when <= cur || cur == -1)) return unchanged();
+    if ((flags & expire_lt) && cur != -1 && when >= cur) return unchanged();
   }
-  if (when <= now) c.db.del(key);
-  else c.db.set_expire(key, when);
+  // AOF: the absolute deadline (PEXPIREAT), or DEL when it has already passed, as Redis 7.0.
+  if (when <= now) {
+    c.db.del(key);
+    c.prop.replace({"DEL", std::string(key)});
+  } else {
+    c.db.set_expire(key, when);
+    c.prop.replace({"PEXPIREAT", std::string(key), std::to_string(when)});
+  }
   c.rb.integer(1);
 }
 
@@ -397,7 +418,9 @@ void cmd_pexpiretime(command_context& c) { ttl_generic(c, true, true); }
 
 void cmd_persist(command_context& c) {
   auto key = c.arg(1);
-  c.rb.integer(c.db.lookup_write(key) && c.db.persist(key) ? 1 : 0);
+  bool changed = c.db.lookup_write(key) && c.db.persist(key);
+  if (!changed) c.prop.none();
+  c.rb.integer(changed ? 1 : 0);
 }
 
 // OBJECT subcommands: a missing key replies a null bulk (Redis objectCommandLookupOrReply).

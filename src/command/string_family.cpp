@@ -412,6 +412,11 @@ void set_generic(command_context& c, unsigned flags, std::string_view key, std::
     reply_opt(c.rb, old.value());
   }
   bool stored = op_set(c.db, key, val, p);
+  // AOF: nothing when NX/XX stopped it; a relative or second-resolution expire is logged as
+  // an absolute PXAT (Redis 7.0 setGenericCommand), so a replay keeps the original deadline.
+  if (!stored) c.prop.none();
+  else if (p.expire_at_ms >= 0)
+    c.prop.replace({"SET", std::string(key), std::string(val), "PXAT", std::to_string(p.expire_at_ms)});
   if (flags & x_get) return;
   if (kind == set_reply::one_or_zero) return c.rb.integer(stored ? 1 : 0);
   if (stored) c.rb.simple("OK");
@@ -447,7 +452,9 @@ void cmd_getdel(command_context& c) {
   auto r = op_get(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
   reply_opt(c.rb, r.value());
-  if (r.value()) op_del(c.db, c.arg(1));
+  if (!r.value()) return c.prop.none();
+  op_del(c.db, c.arg(1));
+  c.prop.replace({"DEL", std::string(c.arg(1))});
 }
 
 void cmd_getex(command_context& c) {
@@ -457,7 +464,10 @@ void cmd_getex(command_context& c) {
   // with a bad expire.
   auto r = op_get(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  if (!r.value()) return c.rb.null();
+  if (!r.value()) {
+    c.prop.none();
+    return c.rb.null();
+  }
   getex_params p;
   p.persist = ea.flags & x_persist;
   if (ea.flags & (x_ex | x_px | x_exat | x_pxat)) {
@@ -466,6 +476,16 @@ void cmd_getex(command_context& c) {
   }
   c.rb.bulk(*r.value());
   op_getex_apply(c.db, c.arg(1), p);
+  // AOF: GETEX is logged as what it did to the key (Redis 7.0 getexCommand).
+  std::string key(c.arg(1));
+  if (p.expire_at_ms >= 0) {
+    if (p.absolute && p.expire_at_ms <= util::now_ms()) c.prop.replace({"DEL", key});
+    else c.prop.replace({"PEXPIREAT", key, std::to_string(p.expire_at_ms)});
+  } else if (p.persist) {
+    c.prop.replace({"PERSIST", key});
+  } else {
+    c.prop.none();
+  }
 }
 
 void cmd_mget(command_context& c) {
@@ -486,7 +506,10 @@ void mset_generic(command_context& c, bool nx) {
     msg += "' command";
     return c.rb.error(msg);
   }
-  if (nx && !op_none_exist(c.db, c.args)) return c.rb.integer(0);
+  if (nx && !op_none_exist(c.db, c.args)) {
+    c.prop.none();
+    return c.rb.integer(0);
+  }
   for (std::size_t i = 1; i < c.argc(); i += 2) op_set(c.db, c.arg(i), c.arg(i + 1), set_params{});
   if (nx) c.rb.integer(1);
   else c.rb.simple("OK");
@@ -554,6 +577,8 @@ void cmd_incrbyfloat(command_context& c) {
   auto r = op_incrbyfloat(c.db, c.arg(1), c.arg(2));
   if (!r.ok()) return c.rb.error(r.error());
   c.rb.bulk(r.value());  // a bulk string in RESP3 too (Redis addReplyBulk)
+  // AOF: the result, not the increment, so float rounding cannot drift on replay.
+  c.prop.replace({"SET", std::string(c.arg(1)), std::string(r.value()), "KEEPTTL"});
 }
 
 void cmd_lcs(command_context& c) {

@@ -183,8 +183,20 @@ registry::registry(server_config& c) : cfg_(c) {
   // durability issue lands; redis-benchmark and other tools read them with CONFIG GET.
   add(fixed_option("save", "Snapshot rules; only \"\" (no snapshots) until persistence lands.", "",
                    "snapshots (save rules) are not available in this version of kvd"));
-  add(fixed_option("appendonly", "Append-only file; only \"no\" until persistence lands.", "no",
-                   "the append-only file is not available in this version of kvd"));
+  // Switching the AOF on at runtime needs an AOF rewrite (not built yet): start-up only.
+  add(bool_option("appendonly",
+                  "Log every write to the append-only file (multi-part, in dir/appenddirname) and replay it "
+                  "at start-up. Start-up only in this version.",
+                  c.appendonly, false));
+  add(string_option("appendfsync",
+                    "When the AOF is forced to disk: always (a write is acknowledged after its fsync; "
+                    "concurrent writes share one fsync), everysec, or no (the OS decides).",
+                    c.appendfsync, true, {"always", "everysec", "no"}));
+  add(string_option("appenddirname", "Folder (inside dir) holding the AOF files and manifest.", c.appenddirname, false));
+  add(string_option("appendfilename", "Base name of the AOF files.", c.appendfilename, false));
+  add(bool_option("aof-load-truncated",
+                  "At start-up, cut a torn last AOF record with a warning (yes) or refuse to start (no).",
+                  c.aof_load_truncated, true));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
 }
 

@@ -183,12 +183,43 @@ void resp_session::process_input() {
     closing_ = true;
     out_.clear();
   }
-  if (!out_.empty() && !write_in_flight_) return do_write();
+  if (!out_.empty() && !write_in_flight_) {
+    if (hold_for_fsync()) return;
+    return do_write();
+  }
+  if (waiting_fsync_) return;  // replies are held; resume_after_fsync() goes on
   if (closing_) {
     if (!write_in_flight_) shutdown_socket();
     return;
   }
   if (!write_in_flight_) do_read();
+}
+
+bool resp_session::hold_for_fsync() {
+  // appendfsync always: this connection's replies (the write's and every later one) leave
+  // only once its last write is on disk. The fsync thread calls back; we resume on our strand.
+  auto* aof = disp_.server().aof.load(std::memory_order_acquire);
+  if (!aof || aof->policy() != persist::fsync_policy::always || client_->aof_seq <= aof->durable()) return false;
+  if (!waiting_fsync_) {
+    waiting_fsync_ = true;
+    aof->when_durable(client_->aof_seq, [self = shared_from_this()] {
+      asio::post(self->socket_.get_executor(), [self] {
+        self->waiting_fsync_ = false;
+        self->resume_after_fsync();
+      });
+    });
+  }
+  return true;
+}
+
+void resp_session::resume_after_fsync() {
+  if (!socket_.is_open() || write_in_flight_) return;
+  if (!out_.empty()) {
+    if (hold_for_fsync()) return;
+    return do_write();
+  }
+  if (closing_) return shutdown_socket();
+  do_read();
 }
 
 void resp_session::do_write() {
@@ -214,7 +245,10 @@ void resp_session::on_write(const error_code& ec, std::size_t n) {
   disp_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
   writing_.clear();
   if (writing_.capacity() > keep_buffer) std::string().swap(writing_);
-  if (!out_.empty()) return do_write();
+  if (!out_.empty()) {
+    if (hold_for_fsync()) return;
+    return do_write();
+  }
   if (closing_) return shutdown_socket();
   // Commands may already be waiting in the buffer (pipelined while we were writing).
   if (in_end_ > in_begin_) return process_input();

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kvd/persist/aof.hpp"
 #include "kvd/server/resp_session.hpp"
 #include "kvd/util/clock.hpp"
 
@@ -25,6 +27,24 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
+
+/// A reply sink that drops everything (AOF replay produces no replies).
+class discard_sink final : public protocol::reply_builder {
+ public:
+  void simple(std::string_view) override {}
+  void error(std::string_view) override {}
+  void integer(std::int64_t) override {}
+  void bulk(std::string_view) override {}
+  void null() override {}
+  void null_array() override {}
+  void array(std::size_t) override {}
+  void map(std::size_t) override {}
+  void set(std::size_t) override {}
+  void push(std::size_t) override {}
+  void dbl(double) override {}
+  void boolean(bool) override {}
+  void verbatim(std::string_view, std::string_view) override {}
+};
 
 /// Accepts RESP connections; each gets its own strand. Backs off on EMFILE/ENFILE.
 class resp_listener : public std::enable_shared_from_this<resp_listener> {
@@ -99,6 +119,43 @@ struct server::impl {
 #endif
   std::atomic<int> exit_code{0};
   std::atomic<bool> stopping{false};
+  std::unique_ptr<persist::aof_writer> aof;
+
+  /// Replays the AOF (when appendonly yes) and opens the writer; runs on its own thread
+  /// while the listeners answer -LOADING. A corrupt file stops the server with exit code 1.
+  void load_then_open_aof() {
+    auto& cfg = state.config;
+    persist::aof_paths paths{cfg.dir, cfg.appenddirname, cfg.appendfilename};
+    auto t0 = util::now_ms();
+    command::client_context loader;
+    loader.replaying_aof = true;
+    discard_sink sink;
+    auto res = persist::load_aof(paths, cfg.aof_load_truncated.load(), [&](std::span<const std::string_view> args) {
+      if (!state.table.find(args[0])) return "Unknown command '" + std::string(args[0].substr(0, 128)) + "'";
+      disp.execute(loader, args, sink);
+      return std::string();
+    });
+    if (!res.ok) {
+      spdlog::critical("{}", res.error);
+      std::fprintf(stderr, "kvd-server: %s\n", res.error.c_str());
+      return begin_stop(1);
+    }
+    if (res.truncated) spdlog::warn("{}", res.warning);
+    persist::fsync_policy policy = persist::fsync_policy::everysec;
+    persist::parse_fsync_policy(cfg.appendfsync.get(), policy);
+    try {
+      aof = std::make_unique<persist::aof_writer>(paths, policy);
+    } catch (const std::exception& e) {
+      spdlog::critical("{}", e.what());
+      std::fprintf(stderr, "kvd-server: %s\n", e.what());
+      return begin_stop(1);
+    }
+    state.aof.store(aof.get(), std::memory_order_release);
+    state.loading = false;
+    spdlog::info("DB loaded from append only file {}: {} commands in {:.3f} seconds; appending to {} (appendfsync {})",
+                 paths.manifest(), res.commands, static_cast<double>(util::now_ms() - t0) / 1000.0, aof->incr_path(),
+                 cfg.appendfsync.get());
+  }
 
   impl(command::server_state& s, command::dispatcher& d) : state(s), disp(d), ioc(s.config.io_threads) {}
 
@@ -217,12 +274,22 @@ int server::run() {
   });
   s.schedule_cron();
 
+  std::thread loader;
+  if (cfg.appendonly) {
+    s.state.loading = true;
+    loader = std::thread([&s] { s.load_then_open_aof(); });
+  }
+
   int n = std::max(1, cfg.io_threads);
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(n - 1));
   for (int i = 1; i < n; ++i) threads.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();
   for (auto& t : threads) t.join();
+  if (loader.joinable()) loader.join();
+  // Everything acknowledged is written and fsynced before the process exits.
+  s.state.aof.store(nullptr);
+  s.aof.reset();
   spdlog::info("kvd stopped");
   return s.exit_code;
 }

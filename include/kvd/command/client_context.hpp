@@ -26,6 +26,8 @@ struct client_context {
   int resp = 2;              ///< protocol version (HELLO)
   bool close_after_reply = false;  ///< QUIT, protocol errors: close once replies are written
   bool is_http = false;
+  bool replaying_aof = false;  ///< the start-up loader: no LOADING refusal, no propagation
+  std::uint64_t aof_seq = 0;   ///< AOF sequence of this client's last write (group commit)
   int fd = -1;
   std::int64_t created_ms = 0;      ///< Unix ms when connected
   std::atomic<std::int64_t> last_interaction_ms{0};

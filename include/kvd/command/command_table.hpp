@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -26,6 +27,22 @@ struct server_state;
 /// Arguments of one command, name first; views into the connection's read buffer.
 using args_view = std::span<const std::string_view>;
 
+/// What a write command logs to the AOF (Redis's propagate): by default its own arguments
+/// when it replied without an error. Handlers call none() when nothing changed, replace()
+/// to log other commands instead (relative expiries become absolute: SET ... PXAT,
+/// PEXPIREAT), and also() to log several.
+struct propagation {
+  bool suppress = false;
+  std::vector<std::vector<std::string>> replacement;
+
+  void none() noexcept { suppress = true; }
+  void replace(std::vector<std::string> argv) {
+    replacement.clear();
+    replacement.push_back(std::move(argv));
+  }
+  void also(std::vector<std::string> argv) { replacement.push_back(std::move(argv)); }
+};
+
 /// What a handler gets: its arguments, the client, the reply sink, the server and the
 /// client's selected database (shard locks of its keys are held for the call).
 struct command_context {
@@ -35,6 +52,7 @@ struct command_context {
   server_state& server;
   store::database& db;
   const struct command_spec& cmd;
+  propagation& prop;  ///< what a write logs to the AOF (see propagation)
 
   [[nodiscard]] std::string_view arg(std::size_t i) const noexcept { return args[i]; }
   [[nodiscard]] std::size_t argc() const noexcept { return args.size(); }

@@ -15,6 +15,7 @@
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/config/config.hpp"
+#include "kvd/persist/aof.hpp"
 #include "kvd/store/keyspace.hpp"
 
 namespace kvd::command {
@@ -74,6 +75,8 @@ struct server_state {
   std::int64_t start_ms = 0;    ///< Unix ms at start-up
   std::string executable;       ///< absolute path of kvd-server
   std::atomic<bool> loading{false};
+  /// The AOF writer when `appendonly yes` (set once loading is done), else null.
+  std::atomic<persist::aof_writer*> aof{nullptr};
   std::atomic<int> tcp_port{0};   ///< bound RESP port
   std::atomic<int> http_port{0};  ///< bound HTTP port
 };

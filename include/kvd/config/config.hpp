@@ -61,6 +61,11 @@ struct server_config {
   std::atomic<std::int64_t> maxmemory{0};
   locked_string maxmemory_policy = "noeviction";
   std::string enable_debug_command = "no";  ///< no | local | yes (Redis 7.0, immutable)
+  bool appendonly = false;                   ///< AOF on (set at start-up)
+  locked_string appendfsync = "everysec";    ///< always | everysec | no
+  std::string appenddirname = "appendonlydir";
+  std::string appendfilename = "appendonly.aof";
+  std::atomic<bool> aof_load_truncated{true};
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
 };
 

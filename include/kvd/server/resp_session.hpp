@@ -37,6 +37,10 @@ class resp_session final : public command::client_handle, public std::enable_sha
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void shutdown_socket();
+  /// True (and a callback registered) while this client's last write is not yet durable
+  /// under appendfsync always; its replies wait.
+  bool hold_for_fsync();
+  void resume_after_fsync();
 
   boost::asio::ip::tcp::socket socket_;
   command::dispatcher& disp_;
@@ -53,6 +57,7 @@ class resp_session final : public command::client_handle, public std::enable_sha
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool closing_ = false;
+  bool waiting_fsync_ = false;
 };
 
 }  // namespace kvd::server

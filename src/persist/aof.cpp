@@ -1,0 +1,386 @@
+#include "kvd/persist/aof.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "kvd/protocol/resp_parser.hpp"
+#include "kvd/util/clock.hpp"
+
+namespace kvd::persist {
+
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+bool fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string incr_name(const std::string& filename, std::int64_t seq) {
+  return filename + "." + std::to_string(seq) + ".incr.aof";
+}
+
+}  // namespace
+
+bool parse_fsync_policy(std::string_view s, fsync_policy& out) noexcept {
+  std::string l(s);
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "always") out = fsync_policy::always;
+  else if (l == "everysec") out = fsync_policy::everysec;
+  else if (l == "no") out = fsync_policy::no;
+  else return false;
+  return true;
+}
+
+void encode_command(std::string& out, std::span<const std::string_view> args) {
+  out += '*';
+  out += std::to_string(args.size());
+  out += "\r\n";
+  for (auto a : args) {
+    out += '$';
+    out += std::to_string(a.size());
+    out += "\r\n";
+    out.append(a);
+    out += "\r\n";
+  }
+}
+
+bool read_manifest(const std::string& path, std::vector<manifest_entry>& out, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot open " + path + ": " + errno_text(errno);
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string key, val;
+    manifest_entry e;
+    bool has_file = false, has_seq = false, has_type = false;
+    while (words >> key >> val) {
+      if (key == "file") e.name = val, has_file = true;
+      else if (key == "seq") {
+        try {
+          e.seq = std::stoll(val);
+          has_seq = true;
+        } catch (...) {
+        }
+      } else if (key == "type" && val.size() == 1 && (val[0] == 'b' || val[0] == 'h' || val[0] == 'i')) {
+        e.type = val[0];
+        has_type = true;
+      }
+    }
+    if (!has_file || !has_seq || !has_type || e.name.find('/') != std::string::npos) {
+      error = "invalid AOF manifest " + path + " line " + std::to_string(lineno) + ": '" + line + "'";
+      return false;
+    }
+    out.push_back(std::move(e));
+  }
+  return true;
+}
+
+bool write_manifest(const std::string& path, const std::vector<manifest_entry>& entries, std::string& error) {
+  std::string text;
+  for (auto& e : entries) text += "file " + e.name + " seq " + std::to_string(e.seq) + " type " + e.type + "\n";
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    error = "cannot create " + tmp + ": " + errno_text(errno);
+    return false;
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  int e = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot write " + path + ": " + errno_text(ok ? errno : e);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  auto slash = path.rfind('/');
+  if (!fsync_dir(slash == std::string::npos ? "." : path.substr(0, slash))) {
+    error = "cannot fsync the directory of " + path + ": " + errno_text(errno);
+    return false;
+  }
+  return true;
+}
+
+aof_writer::aof_writer(aof_paths paths, fsync_policy policy) : paths_(std::move(paths)), policy_(policy) {
+  std::string folder = paths_.folder();
+  if (::mkdir(folder.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::runtime_error("cannot create AOF directory " + folder + ": " + errno_text(errno));
+  std::vector<manifest_entry> entries;
+  std::string error;
+  struct stat st {};
+  if (::stat(paths_.manifest().c_str(), &st) == 0) {
+    if (!read_manifest(paths_.manifest(), entries, error)) throw std::runtime_error(error);
+  }
+  const manifest_entry* incr = nullptr;
+  std::int64_t max_seq = 0;
+  bool has_base = false;
+  for (auto& e : entries) {
+    max_seq = std::max(max_seq, e.seq);
+    if (e.type == 'i') incr = &e;
+    if (e.type == 'b') has_base = true;
+  }
+  if (!incr) {
+    // A fresh AOF (Redis 7 creates base + incr + manifest on first start): an empty base
+    // in AOF format and the first incremental file.
+    if (!has_base) {
+      manifest_entry base{paths_.filename + "." + std::to_string(max_seq + 1) + ".base.aof", max_seq + 1, 'b'};
+      std::string base_path = folder + "/" + base.name;
+      int bfd = ::open(base_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (bfd < 0 || ::fsync(bfd) != 0)
+        throw std::runtime_error("cannot create AOF base file " + base_path + ": " + errno_text(errno));
+      ::close(bfd);
+      entries.insert(entries.begin(), base);
+    }
+    entries.push_back({incr_name(paths_.filename, max_seq + 1), max_seq + 1, 'i'});
+    incr = &entries.back();
+    std::string ipath = folder + "/" + incr->name;
+    int ifd = ::open(ipath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (ifd < 0) throw std::runtime_error("cannot create AOF file " + ipath + ": " + errno_text(errno));
+    ::close(ifd);
+    if (!write_manifest(paths_.manifest(), entries, error)) throw std::runtime_error(error);
+  }
+  incr_path_ = folder + "/" + incr->name;
+  fd_ = ::open(incr_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open AOF file " + incr_path_ + ": " + errno_text(errno));
+  struct stat fst {};
+  ::fstat(fd_, &fst);
+  base_offset_ = static_cast<std::uint64_t>(fst.st_size);
+  appended_ = written_ = durable_ = base_offset_;
+  thread_ = std::thread([this] { run(); });
+}
+
+aof_writer::~aof_writer() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::uint64_t aof_writer::append(int db, std::span<const std::string_view> args) {
+  std::lock_guard lk(mu_);
+  std::size_t before = pending_.size();
+  if (db != last_db_) {
+    std::string n = std::to_string(db);
+    std::string_view sel[] = {"SELECT", n};
+    encode_command(pending_, sel);
+    last_db_ = db;
+  }
+  encode_command(pending_, args);
+  auto seq = appended_.fetch_add(pending_.size() - before) + (pending_.size() - before);
+  cv_.notify_one();
+  return seq;
+}
+
+void aof_writer::when_durable(std::uint64_t seq, std::function<void()> fn) {
+  {
+    std::lock_guard lk(mu_);
+    if (durable_.load() < seq) {
+      waiters_.emplace(seq, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+bool aof_writer::write_all(const std::string& data) {
+  struct stat st {};
+  ::fstat(fd_, &st);
+  off_t start = st.st_size;
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      write_errno_.store(e);
+      // Never leave half a record behind: cut back to where this batch started.
+      if (::ftruncate(fd_, start) != 0) spdlog::error("AOF: cannot truncate {} after a failed write", incr_path_);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+void aof_writer::run() {
+  using clock = std::chrono::steady_clock;
+  auto last_sync = clock::now();
+  std::string batch;
+  std::string unsynced;          // bytes written since the last successful fsync
+  std::uint64_t unsynced_end = 0;
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (pending_.empty() && !stop_) cv_.wait_for(lk, std::chrono::milliseconds(100));
+    bool stopping = stop_;
+    batch.clear();
+    batch.swap(pending_);
+    std::uint64_t end = appended_.load();
+    lk.unlock();
+
+    if (!batch.empty()) {
+      int attempts = 0;
+      while (!write_all(batch)) {
+        if (++attempts == 1) spdlog::error("AOF write to {} failed: {}; retrying", incr_path_, errno_text(write_errno_));
+        if (stopping && attempts > 20) break;  // shutdown with a broken disk: give up after ~2 s
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      written_.store(end);
+      unsynced += batch;
+      unsynced_end = end;
+    }
+    auto policy = policy_.load();
+    bool want_sync = !unsynced.empty() &&
+                     (policy == fsync_policy::always || stopping ||
+                      (policy == fsync_policy::everysec && clock::now() - last_sync >= std::chrono::seconds(1)));
+    if (want_sync) {
+      int attempts = 0;
+      for (;;) {
+        auto t0 = util::now_us();
+        if (::fdatasync(fd_) == 0) {
+          last_fsync_us_.store(util::now_us() - t0);
+          break;
+        }
+        int e = errno;
+        write_errno_.store(e);
+        if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", incr_path_, errno_text(e));
+        if (stopping && attempts > 20) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // After a failed fsync the page cache cannot be trusted: cut back to the last synced
+        // offset and write the unsynced bytes again.
+        struct stat st {};
+        ::fstat(fd_, &st);
+        if (::ftruncate(fd_, st.st_size - static_cast<off_t>(unsynced.size())) == 0) {
+          while (!write_all(unsynced) && !(stopping && ++attempts > 20))
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+      if (write_errno_.load() != 0 && attempts > 0) spdlog::info("AOF {} writes resumed", incr_path_);
+      write_errno_.store(0);
+      unsynced.clear();
+      last_sync = clock::now();
+    } else if (!batch.empty()) {
+      write_errno_.store(0);
+    }
+    // Under `always` replies wait for the fsync; otherwise a written record counts.
+    std::uint64_t durable = policy == fsync_policy::always ? (unsynced.empty() ? unsynced_end : durable_.load())
+                                                           : written_.load();
+    if (durable > durable_.load()) durable_.store(durable, std::memory_order_release);
+
+    lk.lock();
+    std::vector<std::function<void()>> ready;
+    auto upto = waiters_.upper_bound(durable_.load());
+    for (auto it = waiters_.begin(); it != upto; ++it) ready.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), upto);
+    if (!ready.empty()) {
+      lk.unlock();
+      for (auto& f : ready) f();
+      lk.lock();
+    }
+    if (stopping && pending_.empty() && unsynced.empty()) break;
+  }
+}
+
+load_result load_aof(const aof_paths& paths, bool load_truncated,
+                     const std::function<std::string(std::span<const std::string_view>)>& apply) {
+  load_result res;
+  struct stat st {};
+  if (::stat(paths.manifest().c_str(), &st) != 0) return res;  // nothing to load
+  std::vector<manifest_entry> entries;
+  if (!read_manifest(paths.manifest(), entries, res.error)) {
+    res.ok = false;
+    return res;
+  }
+  std::vector<manifest_entry> order;
+  for (auto& e : entries)
+    if (e.type == 'b') order.push_back(e);
+  for (auto& e : entries)
+    if (e.type == 'i') order.push_back(e);
+  const std::string fix = " Make a backup of the AOF directory, then repair it with `redis-check-aof --fix " +
+                          paths.manifest() + "` (or set aof-load-truncated yes for a torn last record).";
+  protocol::resp_parser parser({512LL * 1024 * 1024, 1024LL * 1024 * 1024, 64 * 1024});
+  std::vector<std::string_view> args;
+  for (std::size_t fi = 0; fi < order.size(); ++fi) {
+    const auto& e = order[fi];
+    bool last_file = fi + 1 == order.size();
+    std::string path = paths.folder() + "/" + e.name;
+    if (e.name.size() > 4 && e.name.ends_with(".rdb")) {
+      res.ok = false;
+      res.error = "AOF base file " + path + " is in RDB format, which this version of kvd cannot read yet";
+      return res;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      res.ok = false;
+      res.error = "AOF file " + path + " listed in " + paths.manifest() + " cannot be opened: " + errno_text(errno);
+      return res;
+    }
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+      std::size_t consumed = 0;
+      protocol::parse_status status = protocol::parse_status::error;
+      if (data[pos] == '*') status = parser.parse(data.data() + pos, data.size() - pos, args, consumed);
+      if (status == protocol::parse_status::complete) {
+        std::string err = apply(args);
+        if (!err.empty()) {
+          res.ok = false;
+          res.error = err + " reading the append only file " + path + " at offset " + std::to_string(pos) + "." + fix;
+          return res;
+        }
+        ++res.commands;
+        pos += consumed;
+        continue;
+      }
+      if (status == protocol::parse_status::incomplete && last_file) {
+        if (!load_truncated) {
+          res.ok = false;
+          res.error = "Unexpected end of file reading the append only file " + path + " at offset " +
+                      std::to_string(pos) + " (a torn last record)." + fix;
+          return res;
+        }
+        if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0) {
+          res.ok = false;
+          res.error = "cannot truncate " + path + " at offset " + std::to_string(pos) + ": " + errno_text(errno);
+          return res;
+        }
+        res.truncated = true;
+        res.warning = "AOF " + path + ": torn last record (" + std::to_string(data.size() - pos) +
+                      " bytes) cut at offset " + std::to_string(pos) + " because aof-load-truncated is yes";
+        break;
+      }
+      res.ok = false;
+      res.error = "Bad file format reading the append only file " + path + " at offset " + std::to_string(pos) +
+                  (status == protocol::parse_status::incomplete ? " (a torn record before the last file)" : "") + "." +
+                  fix;
+      return res;
+    }
+  }
+  return res;
+}
+
+}  // namespace kvd::persist
