@@ -157,6 +157,108 @@ def test_http(s):
     eq(r.returncode, 1, "--http to a closed port")
 
 
+# --- RESP3 types kvd does not send yet, from a scripted fake server -------------------------
+
+CANNED = {
+    "double": b",1.5\r\n",
+    "true": b"#t\r\n",
+    "false": b"#f\r\n",
+    "verbatim": b"=15\r\ntxt:hello world\r\n",
+    "null": b"_\r\n",
+    "bignum": b"(12345678901234567890\r\n",
+    "set": b"~2\r\n+a\r\n:1\r\n",
+    "nested": b"%2\r\n$1\r\nk\r\n*2\r\n:1\r\n*1\r\n$1\r\nx\r\n$2\r\nk2\r\n%1\r\n+a\r\n,2.5\r\n",
+    "attribute": b"|1\r\n+key-popularity\r\n:1\r\n:42\r\n",
+    "ten": b"*10\r\n" + b"".join(b":%d\r\n" % i for i in range(10)),
+    "bloberr": b"!9\r\nERR oops!\r\n",
+    "emptyset": b"~0\r\n",
+    "nilarray": b"*-1\r\n",
+}
+
+
+def fake_server(handle):
+    """A thread serving each connection with handle(conn) on a free port; returns (port, stop)."""
+    import socket
+    import threading
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    ls.settimeout(0.2)
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                conn, _ = ls.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    handle(conn)
+                except OSError:
+                    pass
+        ls.close()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+
+    def close():
+        stop.set()
+        t.join(5)
+    return ls.getsockname()[1], close
+
+
+def serve_canned(conn):
+    """Reads one RESP command and answers CANNED[last argument], one byte per send."""
+    buf = b""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        end = kvdtest.resp_reply_end(buf, 0) if buf.startswith(b"*") else None
+        if end is not None:
+            break
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        buf += chunk
+    name = buf.split(b"\r\n")[-2].decode()
+    for i in range(len(CANNED[name])):
+        conn.sendall(CANNED[name][i:i + 1])
+
+
+def test_resp3_types_fake_server(s):
+    port, close = fake_server(serve_canned)
+    try:
+        def fake(*args):
+            return cli_run("-p", port, *args)
+        pretty = {
+            "double": "(double) 1.5\n",
+            "true": "(true)\n",
+            "false": "(false)\n",
+            "verbatim": "hello world\n",
+            "null": "(nil)\n",
+            "bignum": "(big number) 12345678901234567890\n",
+            "set": "1~ a\n2~ (integer) 1\n",
+            "nested": '1# "k" => 1) (integer) 1\n   2) 1) "x"\n2# "k2" => 1# a => (double) 2.5\n',
+            "attribute": "(integer) 42\n",
+            "ten": "".join(f"{i + 1:2d}) (integer) {i}\n" for i in range(10)),
+            "emptyset": "(empty set)\n",
+            "nilarray": "(nil)\n",
+        }
+        for name, want in pretty.items():
+            r = fake("--no-raw", "ECHO", name)
+            eq((r.returncode, r.stdout), (0, want), f"pretty {name}")
+        raw = {"double": "1.5\n", "true": "(true)\n", "verbatim": "hello world\n", "null": "\n",
+               "set": "a\n1\n", "nested": "k 1\nx\nk2 a 2.5\n"}
+        for name, want in raw.items():
+            r = fake("ECHO", name)
+            eq((r.returncode, r.stdout), (0, want), f"raw {name}")
+        r = fake("--no-raw", "ECHO", "bloberr")
+        eq((r.returncode, r.stdout), (1, "(error) ERR oops!\n"), "blob error")
+    finally:
+        close()
+
+
 # --- interactive mode through tmux ---------------------------------------------------------
 
 class Tmux:
@@ -306,7 +408,7 @@ def test_interactive_history_reload(s):
 def main():
     with kvdtest.server() as s:
         return kvdtest.run_tests([
-            test_one_shot, test_stdin, test_db, test_resp3, test_http,
+            test_one_shot, test_stdin, test_db, test_resp3, test_resp3_types_fake_server, test_http,
             test_interactive_tmux, test_interactive_history_reload,
         ], s)
 
