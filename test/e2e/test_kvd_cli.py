@@ -357,6 +357,13 @@ def test_interactive_tmux(s):
         t.type("stats")
         t.keys("Enter")
         t.wait_for(lambda x: "connected_clients: " in x, "stats alias")
+        # `compact` sends BGREWRITEAOF: its error while kvd lacks it, its status once it has it.
+        t.type("compact")
+        t.keys("Enter")
+        t.wait_for(lambda x: "'BGREWRITEAOF'" in x or "rewriting" in x, "compact alias")
+        t.type("help GETRANGE")
+        t.keys("Enter")
+        t.wait_for(lambda x: "GETRANGE key start end" in x, "help <command>")
         t.type("SELECT 2")
         t.keys("Enter")
         t.wait_for(lambda x: f"127.0.0.1:{s.port}[2]>" in x, "the prompt of db 2")
@@ -369,6 +376,24 @@ def test_interactive_tmux(s):
         with open(hist, encoding="utf-8", errors="replace") as f:
             saved = f.read()
         assert "GET greeting" in saved.replace("\\040", " "), f"history file: {saved!r}"
+    finally:
+        t.kill()
+        subprocess.run(["rm", "-rf", home], timeout=10)
+
+
+def test_interactive_not_connected(s):
+    """Without a server: the reason, a `not connected>` prompt, and `exit` still works."""
+    home = tempfile.mkdtemp(prefix="kvdcli-home-")
+    t = Tmux([kvd_cli_path(), "-p", str(kvdtest.free_port())],
+             {"HOME": home, "KVDCLI_HISTFILE": os.path.join(home, "hist"), "TERM": "screen"})
+    try:
+        t.wait_for(lambda x: "Could not connect" in x and "not connected>" in x, "not connected")
+        t.type("exit")
+        t.keys("Enter")
+        deadline = time.monotonic() + 10
+        while t.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not t.alive(), "kvd-cli did not exit on exit"
     finally:
         t.kill()
         subprocess.run(["rm", "-rf", home], timeout=10)
@@ -409,7 +434,7 @@ def main():
     with kvdtest.server() as s:
         return kvdtest.run_tests([
             test_one_shot, test_stdin, test_db, test_resp3, test_resp3_types_fake_server, test_http,
-            test_interactive_tmux, test_interactive_history_reload,
+            test_interactive_tmux, test_interactive_not_connected, test_interactive_history_reload,
         ], s)
 
 

@@ -186,8 +186,8 @@ class session {
   std::string prompt() const {
     if (!client_) return "not connected> ";
     std::string p = client_->address();
-    if (client_->db() != 0) p += "[" + std::to_string(client_->db()) + "]";
-    return p + "> ";
+    if (client_->db() != 0) p.append(1, '[').append(std::to_string(client_->db())).append(1, ']');
+    return p.append("> ");
   }
 
   // The seed vocabulary (list, stats, compact), help, or a plain command.
@@ -218,8 +218,10 @@ class session {
     return true;
   }
 
-  // Fetches COMMAND DOCS once, for hints and `help <command>`.
+  // Fetches COMMAND DOCS once (at the first moment connected), for hints and `help <command>`.
   void load_hints() {
+    if (hints_tried_ || !client_) return;
+    hints_tried_ = true;
     auto r = run({"COMMAND", "DOCS"});
     if (r && !r->is_error()) hints_.load(*r);
   }
@@ -300,6 +302,7 @@ class session {
   bool raw_;
   std::unique_ptr<client> client_;
   command_hints hints_;
+  bool hints_tried_ = false;
 };
 
 // ---- interactive mode (libedit) ----
@@ -357,7 +360,7 @@ std::string history_path() {
 int interactive(session& s) {
   g_editor.s = &s;
   s.connect();
-  if (s.connected()) s.load_hints();
+  s.load_hints();
   EditLine* el = el_init("kvd-cli", stdin, stdout, stderr);
   History* hist = history_init();
   HistEvent ev;
@@ -402,6 +405,7 @@ int interactive(session& s) {
     history(hist, &ev, H_ENTER, line.c_str());
     history(hist, &ev, H_SAVE, hpath.c_str());
     if (!s.interactive_line(args)) break;
+    s.load_hints();  // no-op once done; covers a server that was down at start
   }
   history(hist, &ev, H_SAVE, hpath.c_str());
   history_end(hist);

@@ -111,12 +111,9 @@ std::optional<reply> resp_reader::next() {
 }
 
 std::string encode_command(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (auto& a : args) {
-    out += "$" + std::to_string(a.size()) + "\r\n";
-    out += a;
-    out += "\r\n";
-  }
+  std::string out;
+  out.append(1, '*').append(std::to_string(args.size())).append("\r\n");
+  for (auto& a : args) out.append(1, '$').append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
   return out;
 }
 
