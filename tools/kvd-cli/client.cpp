@@ -72,7 +72,6 @@ class resp_client final : public client {
       if (r) {
         if (!args.empty() && iequals(args[0], "SELECT") && args.size() == 2 && r->k == reply::kind::status)
           if (auto n = parse_db(args[1])) db_ = *n;
-        if (!args.empty() && iequals(args[0], "HELLO") && !r->is_error() && args.size() >= 2) resp_ = args[1] == "3" ? 3 : 2;
         return std::move(*r);
       }
       std::size_t n = socket_.read_some(asio::buffer(buf), ec);
@@ -90,7 +89,6 @@ class resp_client final : public client {
   tcp::socket socket_;
   resp_reader reader_;
   int db_ = 0;
-  int resp_ = 2;
 };
 
 // Structural UTF-8 check (lead byte, continuation bytes): invalid strings go as {"base64"}.
