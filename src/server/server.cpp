@@ -206,6 +206,14 @@ struct server::impl {
     }
   }
 
+  void wait_for_clients(int polls_left) {
+    if (state.clients.size() == 0 || polls_left == 0) return ioc.stop();
+    stop_deadline.expires_after(std::chrono::milliseconds(20));
+    stop_deadline.async_wait([this, polls_left](const error_code& ec) {
+      if (!ec) wait_for_clients(polls_left - 1);
+    });
+  }
+
   void begin_stop(int code) {
     if (stopping.exchange(true)) return;
     exit_code = code;
@@ -219,11 +227,9 @@ struct server::impl {
       cron.cancel();
       for (auto& c : state.clients.list())
         if (auto h = c->handle.lock()) h->close();
-      // Clients with replies still in flight get a bounded grace period.
-      stop_deadline.expires_after(std::chrono::milliseconds(500));
-      stop_deadline.async_wait([this](const error_code& ec) {
-        if (!ec) ioc.stop();
-      });
+      // Clients with replies still in flight get a bounded grace period (500 ms); the loop
+      // ends as soon as every connection is gone.
+      wait_for_clients(25);
     });
   }
 };
