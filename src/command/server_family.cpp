@@ -177,14 +177,25 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("rdb_last_bgsave_status", "ok");
   w.field("rdb_last_bgsave_time_sec", -1);
   w.field("rdb_current_bgsave_time_sec", -1);
-  w.field("aof_enabled", 0);
+  auto* aof = s.aof.load();
+  w.field("aof_enabled", s.config.appendonly ? 1 : 0);
   w.field("aof_rewrite_in_progress", 0);
   w.field("aof_rewrite_scheduled", 0);
   w.field("aof_last_rewrite_time_sec", -1);
   w.field("aof_current_rewrite_time_sec", -1);
   w.field("aof_last_bgrewrite_status", "ok");
   w.field("aof_rewrites", 0);
-  w.field("aof_last_write_status", "ok");
+  w.field("aof_last_write_status", aof && aof->write_error() ? "err" : "ok");
+  if (aof) {
+    // Redis prints these only while the AOF is on.
+    w.field("aof_current_size", aof->size());
+    w.field("aof_base_size", 0);
+    w.field("aof_pending_rewrite", 0);
+    w.field("aof_buffer_length", aof->pending_bytes());
+    w.field("aof_pending_bio_fsync", 0);
+    w.field("aof_delayed_fsync", 0);
+    w.field("aof_last_fsync_usec", aof->last_fsync_us());  // kvd: duration of the last fdatasync
+  }
 }
 
 void info_stats(info_writer& w, server_state& s) {
