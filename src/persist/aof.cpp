@@ -192,8 +192,39 @@ std::uint64_t aof_writer::append(int db, std::span<const std::string_view> args)
   }
   encode_command(pending_, args);
   auto seq = appended_.fetch_add(pending_.size() - before) + (pending_.size() - before);
-  cv_.notify_one();
+  // Only `always` needs the fsync thread at once; otherwise connections flush() themselves
+  // and the thread fsyncs once a second.
+  if (policy_.load(std::memory_order_relaxed) == fsync_policy::always) cv_.notify_one();
   return seq;
+}
+
+long aof_writer::write_pending() {
+  std::string batch;
+  std::uint64_t end;
+  {
+    std::lock_guard lk(mu_);
+    batch.swap(pending_);
+    end = appended_.load();
+  }
+  if (batch.empty()) return 0;
+  if (!write_all(batch)) {
+    std::lock_guard lk(mu_);
+    batch += pending_;
+    pending_.swap(batch);
+    return -1;
+  }
+  write_errno_.store(0);
+  written_.store(end, std::memory_order_release);
+  // Bytes not yet fsynced are kept so that a failed fsync can write them again (`no`
+  // never fsyncs and keeps nothing).
+  if (policy_.load(std::memory_order_relaxed) != fsync_policy::no) unsynced_ += batch;
+  return static_cast<long>(batch.size());
+}
+
+bool aof_writer::flush() {
+  if (written_.load(std::memory_order_acquire) >= appended_.load(std::memory_order_acquire)) return true;
+  std::lock_guard fl(file_mu_);
+  return write_pending() >= 0;
 }
 
 void aof_writer::when_durable(std::uint64_t seq, std::function<void()> fn) {
@@ -230,39 +261,47 @@ bool aof_writer::write_all(const std::string& data) {
 void aof_writer::run() {
   using clock = std::chrono::steady_clock;
   auto last_sync = clock::now();
-  std::string batch;
-  std::string unsynced;          // bytes written since the last successful fsync
-  std::uint64_t unsynced_end = 0;
-  std::unique_lock lk(mu_);
+  std::uint64_t synced_upto = written_.load();
   for (;;) {
-    if (pending_.empty() && !stop_) cv_.wait_for(lk, std::chrono::milliseconds(100));
-    bool stopping = stop_;
-    batch.clear();
-    batch.swap(pending_);
-    std::uint64_t end = appended_.load();
-    lk.unlock();
-
-    if (!batch.empty()) {
+    bool stopping;
+    {
+      std::unique_lock lk(mu_);
+      bool always = policy_.load() == fsync_policy::always;
+      if ((pending_.empty() || !always) && !stop_) cv_.wait_for(lk, std::chrono::milliseconds(100));
+      stopping = stop_;
+    }
+    auto policy = policy_.load();
+    // Write what is queued (under `always` this is the group-commit batch; otherwise the
+    // records no connection has flushed yet).
+    {
+      std::lock_guard fl(file_mu_);
       int attempts = 0;
-      while (!write_all(batch)) {
+      while (write_pending() < 0) {
         if (++attempts == 1) spdlog::error("AOF write to {} failed: {}; retrying", incr_path_, errno_text(write_errno_));
         if (stopping && attempts > 20) break;  // shutdown with a broken disk: give up after ~2 s
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
-      written_.store(end);
-      unsynced += batch;
-      unsynced_end = end;
     }
-    auto policy = policy_.load();
-    bool want_sync = !unsynced.empty() &&
+    std::uint64_t written = written_.load();
+    bool want_sync = written > synced_upto &&
                      (policy == fsync_policy::always || stopping ||
                       (policy == fsync_policy::everysec && clock::now() - last_sync >= std::chrono::seconds(1)));
     if (want_sync) {
+      // The fsync covers what was written before it started; connections may go on
+      // writing meanwhile (file_mu_ is not held across the fsync).
+      std::size_t covered;
+      {
+        std::lock_guard fl(file_mu_);
+        covered = unsynced_.size();
+        written = written_.load();
+      }
       int attempts = 0;
       for (;;) {
         auto t0 = util::now_us();
         if (::fdatasync(fd_) == 0) {
           last_fsync_us_.store(util::now_us() - t0);
+          std::lock_guard fl(file_mu_);
+          unsynced_.erase(0, std::min(covered, unsynced_.size()));
           break;
         }
         int e = errno;
@@ -270,38 +309,36 @@ void aof_writer::run() {
         if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", incr_path_, errno_text(e));
         if (stopping && attempts > 20) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        // After a failed fsync the page cache cannot be trusted: cut back to the last synced
-        // offset and write the unsynced bytes again.
+        // After a failed fsync the page cache cannot be trusted: cut the file back to the
+        // last synced offset and write every unsynced byte again.
+        std::lock_guard fl(file_mu_);
         struct stat st {};
         ::fstat(fd_, &st);
-        if (::ftruncate(fd_, st.st_size - static_cast<off_t>(unsynced.size())) == 0) {
-          while (!write_all(unsynced) && !(stopping && ++attempts > 20))
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (::ftruncate(fd_, st.st_size - static_cast<off_t>(unsynced_.size())) == 0) {
+          std::string again = unsynced_;
+          if (write_all(again)) covered = unsynced_.size(), written = written_.load();
         }
       }
-      if (write_errno_.load() != 0 && attempts > 0) spdlog::info("AOF {} writes resumed", incr_path_);
-      write_errno_.store(0);
-      unsynced.clear();
+      if (attempts > 0 && !(stopping && attempts > 20)) spdlog::info("AOF {} fsync succeeded again", incr_path_);
+      if (attempts > 0) write_errno_.store(0);
+      synced_upto = written;
       last_sync = clock::now();
-    } else if (!batch.empty()) {
-      write_errno_.store(0);
     }
     // Under `always` replies wait for the fsync; otherwise a written record counts.
-    std::uint64_t durable = policy == fsync_policy::always ? (unsynced.empty() ? unsynced_end : durable_.load())
-                                                           : written_.load();
+    std::uint64_t durable = policy == fsync_policy::always ? synced_upto : written;
     if (durable > durable_.load()) durable_.store(durable, std::memory_order_release);
 
-    lk.lock();
     std::vector<std::function<void()>> ready;
-    auto upto = waiters_.upper_bound(durable_.load());
-    for (auto it = waiters_.begin(); it != upto; ++it) ready.push_back(std::move(it->second));
-    waiters_.erase(waiters_.begin(), upto);
-    if (!ready.empty()) {
-      lk.unlock();
-      for (auto& f : ready) f();
-      lk.lock();
+    bool done;
+    {
+      std::lock_guard lk(mu_);
+      auto upto = waiters_.upper_bound(durable_.load());
+      for (auto it = waiters_.begin(); it != upto; ++it) ready.push_back(std::move(it->second));
+      waiters_.erase(waiters_.begin(), upto);
+      done = stopping && pending_.empty() && synced_upto >= written_.load();
     }
-    if (stopping && pending_.empty() && unsynced.empty()) break;
+    for (auto& f : ready) f();
+    if (done) break;
   }
 }
 

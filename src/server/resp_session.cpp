@@ -199,7 +199,13 @@ bool resp_session::hold_for_fsync() {
   // appendfsync always: this connection's replies (the write's and every later one) leave
   // only once its last write is on disk. The fsync thread calls back; we resume on our strand.
   auto* aof = disp_.server().aof.load(std::memory_order_acquire);
-  if (!aof || aof->policy() != persist::fsync_policy::always || client_->aof_seq <= aof->durable()) return false;
+  if (!aof || client_->aof_seq <= aof->durable()) return false;
+  if (aof->policy() != persist::fsync_policy::always) {
+    // everysec / no: the records are written (not fsynced) before the replies leave, as
+    // Redis does in beforeSleep; a write error leaves them queued for the fsync thread.
+    aof->flush();
+    return false;
+  }
   if (!waiting_fsync_) {
     waiting_fsync_ = true;
     aof->when_durable(client_->aof_seq, [self = shared_from_this()] {

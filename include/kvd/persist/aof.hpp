@@ -77,6 +77,14 @@ class aof_writer {
   /// database differs from the previous record's). Returns the sequence to wait for.
   std::uint64_t append(int db, std::span<const std::string_view> args);
 
+  /// Writes every queued record to the file now (one write()), on the caller's thread.
+  /// Under everysec/no a connection calls it before its replies leave, as Redis writes the
+  /// AOF buffer before replying: a process crash then loses nothing acknowledged. Returns
+  /// false on a write error (the records stay queued for the fsync thread to retry).
+  bool flush();
+  /// Sequence up to which records have been written to the file (not necessarily fsynced).
+  [[nodiscard]] std::uint64_t written() const noexcept { return written_.load(std::memory_order_acquire); }
+
   /// Sequence up to which records are on disk (always) or handed to the OS (everysec/no).
   [[nodiscard]] std::uint64_t durable() const noexcept { return durable_.load(std::memory_order_acquire); }
   /// Runs `fn` on the fsync thread once durable() >= seq (at once, on this thread, if it
@@ -106,12 +114,17 @@ class aof_writer {
  private:
   void run();
   bool write_all(const std::string& batch);
+  /// Takes everything queued and writes it (file_mu_ held by the caller). Returns the
+  /// bytes written or -1 on error (nothing is lost: the bytes go back to the queue's front).
+  long write_pending();
 
   aof_paths paths_;
   std::string incr_path_;
   int fd_ = -1;
   std::atomic<fsync_policy> policy_;
 
+  std::mutex file_mu_;           // serializes write()s to fd_ (flush() and the fsync thread)
+  std::string unsynced_;         // written since the last successful fsync (file_mu_)
   std::mutex mu_;                // guards pending_, last_db_, waiters_, stop_
   std::condition_variable cv_;
   std::string pending_;
