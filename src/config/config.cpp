@@ -186,6 +186,10 @@ registry::registry(server_config& c) : cfg_(c) {
   add(fixed_option("appendonly", "Append-only file; only \"no\" until persistence lands.", "no",
                    "the append-only file is not available in this version of kvd"));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
+  add(bool_option("http-compat-routes",
+                  "Serve the HTTP routes of the stores kvd replaces (/api/v0/..., /db/{key}, /blobs/{key}, "
+                  "/blobs) next to kvd's own.",
+                  c.http_compat_routes, true));
 }
 
 void registry::add(option o) {

@@ -62,6 +62,7 @@ struct server_config {
   locked_string maxmemory_policy = "noeviction";
   std::string enable_debug_command = "no";  ///< no | local | yes (Redis 7.0, immutable)
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
+  std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
 };
 
 /// One option: its redis.conf name, help text, and how to read and write it as text.
