@@ -135,9 +135,7 @@ void info_clients(info_writer& w, server_state& s) {
 }
 
 void info_memory(info_writer& w, server_state& s) {
-  std::int64_t used = used_memory(), rss = rss_bytes();
-  std::int64_t peak = std::max(peak_memory.load(), used);
-  peak_memory.store(peak);
+  auto [used, rss, peak] = sample_memory();
   long pages = sysconf(_SC_PHYS_PAGES);
   std::int64_t total = static_cast<std::int64_t>(pages) * sysconf(_SC_PAGESIZE);
   std::int64_t maxmem = s.config.maxmemory.load();
@@ -442,6 +440,18 @@ void cmd_shutdown(command_context& c) {
 }
 
 }  // namespace
+
+memory_usage sample_memory() {
+  memory_usage m;
+  m.used = used_memory();
+  m.rss = rss_bytes();
+  // fetch_max by compare-exchange: concurrent INFO and /metrics never lower the peak.
+  std::int64_t peak = peak_memory.load();
+  while (peak < m.used && !peak_memory.compare_exchange_weak(peak, m.used)) {
+  }
+  m.peak = std::max(peak, m.used);
+  return m;
+}
 
 void register_server_family(command_table& t) {
   t.add({"info", -1, f_loading | f_stale, 0, 0, 0, cmd_info, "slow dangerous"});

@@ -198,6 +198,10 @@ registry::registry(server_config& c) : cfg_(c) {
                   "At start-up, cut a torn last AOF record with a warning (yes) or refuse to start (no).",
                   c.aof_load_truncated, true));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
+  add(bool_option("http-compat-routes",
+                  "Serve the HTTP routes of the stores kvd replaces (/api/v0/..., /db/{key}, /blobs/{key}, "
+                  "/blobs) next to kvd's own.",
+                  c.http_compat_routes, true));
 }
 
 void registry::add(option o) {

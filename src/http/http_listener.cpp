@@ -181,7 +181,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
     res_.version(version);
     res_.result(out.status);
     res_.set(bhttp::field::server, "kvd/" KVD_VERSION);
-    res_.set(bhttp::field::content_type, out.content_type);
+    if (!out.content_type.empty()) res_.set(bhttp::field::content_type, out.content_type);
     if (!out.allow.empty()) res_.set(bhttp::field::allow, out.allow);
     res_.body() = std::move(out.body);
     res_.keep_alive(keep_alive);

@@ -11,7 +11,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "kvd/http/compat_routes.hpp"
 #include "kvd/http/json_reply.hpp"
+#include "kvd/http/metrics.hpp"
+#include "kvd/http/openapi.hpp"
 #include "kvd/protocol/capture.hpp"
 #include "kvd/util/numbers.hpp"
 
@@ -21,16 +24,6 @@ namespace json = boost::json;
 using protocol::reply;
 
 namespace {
-
-// Decoded query parameters in order of appearance; get() returns the first match.
-struct query_params {
-  std::vector<std::pair<std::string, std::string>> items;
-  [[nodiscard]] const std::string* get(std::string_view name) const {
-    for (auto& [k, v] : items)
-      if (k == name) return &v;
-    return nullptr;
-  }
-};
 
 // Splits "a=1&b=2" (form encoding: '+' is a space). nullopt on a malformed %-escape.
 std::optional<query_params> parse_query(std::string_view q) {
@@ -92,9 +85,7 @@ response redis_error(const reply& r) {
 response internal_error(std::string_view what) { return error_response(500, what, "INTERNAL"); }
 
 reply run(command::dispatcher& d, command::client_context& c, const std::vector<std::string_view>& args) {
-  protocol::capture cap(3);
-  d.execute(c, args, cap);
-  return cap.take();
+  return run_command(d, c, args);
 }
 
 bool is_string_kind(const reply& r) noexcept {
@@ -311,7 +302,119 @@ response info_route(command::dispatcher& d, command::client_context& c, const qu
   return ok_json(info_to_json(r.str));
 }
 
+// ---- the route table ----
+
+struct route_call {
+  command::dispatcher& d;
+  command::client_context& c;
+  const request& req;
+  const query_params& q;
+  const json_options& opt;
+  std::string_view method;
+  std::string_view path;
+  const std::string& key;  ///< the decoded {key} segment, "" for exact paths
+};
+
+using route_fn = response (*)(const route_call&);
+
+struct route_row {
+  route_info info;
+  route_fn fn;
+};
+
+// True when `method` is one of the comma-separated tokens of `allow`.
+bool method_listed(std::string_view allow, std::string_view method) noexcept {
+  while (!allow.empty()) {
+    auto comma = allow.find(',');
+    if (trim(allow.substr(0, comma)) == method) return true;
+    allow = comma == std::string_view::npos ? std::string_view{} : allow.substr(comma + 1);
+  }
+  return false;
+}
+
+response health_fn(const route_call&) { return ok_json(json::object{{"ok", true}}); }
+
+response ready_fn(const route_call& r) {
+  bool ready = !r.d.server().loading.load();
+  return json_response(ready ? 200 : 503, json::object{{"ready", ready}});
+}
+
+response metrics_fn(const route_call& r) {
+  response out;
+  out.content_type = metrics_content_type;
+  out.body = render_metrics(r.d.server());
+  return out;
+}
+
+response openapi_fn(const route_call&) {
+  response out;
+  out.body = openapi_json();
+  return out;
+}
+
+response info_fn(const route_call& r) { return info_route(r.d, r.c, r.q); }
+response keys_fn(const route_call& r) { return keys_scan(r.d, r.c, r.q, r.opt); }
+response command_fn(const route_call& r) { return command_route(r.d, r.c, r.req, r.opt); }
+
+response kv_fn(const route_call& r) {
+  if (r.key.empty()) return bad_request("empty key");
+  if (r.method == "GET") return kv_get(r.d, r.c, r.req, r.key, r.q);
+  if (r.method == "DELETE") return kv_delete(r.d, r.c, r.key);
+  return kv_put(r.d, r.c, r.req, r.key, r.q);
+}
+
+response checkpoint_fn(const route_call&) { return checkpoint_route(); }
+
+response api_v0_fn(const route_call& r) {
+  return api_v0_route(r.d, r.c, r.req, r.q, r.path.substr(std::string_view("/api/v0").size()));
+}
+
+response db_fn(const route_call& r) { return db_key_route(r.d, r.c, r.req, r.q, r.key); }
+response blob_fn(const route_call& r) { return blob_route(r.d, r.c, r.req, r.key); }
+response blobs_fn(const route_call& r) { return blob_list_route(r.d, r.c); }
+
+// Every route kvd serves. docs/openapi.yaml documents each row; test/e2e/test_openapi.py
+// reads the rows between the ROUTES markers below and compares them with the document.
+// ROUTES BEGIN
+const route_row route_table[] = {
+    {{"/health", "GET", false}, health_fn},
+    {{"/v1/health", "GET", false}, health_fn},
+    {{"/ready", "GET", false}, ready_fn},
+    {{"/metrics", "GET", false}, metrics_fn},
+    {{"/v1/openapi.json", "GET", false}, openapi_fn},
+    {{"/v1/info", "GET", false}, info_fn},
+    {{"/v1/keys", "GET", false}, keys_fn},
+    {{"/v1/command", "POST", false}, command_fn},
+    {{"/v1/kv/{key}", "GET, PUT, POST, DELETE", false}, kv_fn},
+    {{"/v1/checkpoint", "POST", false}, checkpoint_fn},
+    {{"/api/v0", "GET", true}, api_v0_fn},
+    {{"/api/v0/", "GET", true}, api_v0_fn},
+    {{"/api/v0/set", "POST", true}, api_v0_fn},
+    {{"/api/v0/get", "GET", true}, api_v0_fn},
+    {{"/api/v0/delete", "DELETE", true}, api_v0_fn},
+    {{"/api/v0/get/all", "GET", true}, api_v0_fn},
+    {{"/api/v0/keys/all", "GET", true}, api_v0_fn},
+    {{"/api/v0/values/all", "GET", true}, api_v0_fn},
+    {{"/db/{key}", "GET, POST, DELETE", true}, db_fn},
+    {{"/blobs", "GET", true}, blobs_fn},
+    {{"/blobs/{key}", "GET, POST, DELETE", true}, blob_fn},
+};
+// ROUTES END
+
 }  // namespace
+
+std::vector<route_info> routes() {
+  std::vector<route_info> out;
+  for (auto& row : route_table) out.push_back(row.info);
+  return out;
+}
+
+protocol::reply run_command(command::dispatcher& d, command::client_context& c,
+                            const std::vector<std::string_view>& args) {
+  protocol::capture cap(3);
+  d.execute(c, args, cap);
+  return cap.take();
+}
 
 response error_response(unsigned status, std::string_view message, std::string_view code) {
   response r;
@@ -379,39 +482,26 @@ response route_request(command::dispatcher& d, command::client_context& c, const
     opt.bulk_base64 = el == "base64";
   }
   const std::string_view m = req.method;
+  const bool compat = d.server().config.http_compat_routes.load(std::memory_order_relaxed);
 
-  if (path == "/health" || path == "/v1/health") {
-    if (m != "GET") return method_not_allowed("GET");
-    return ok_json(json::object{{"ok", true}});
-  }
-  if (path == "/ready") {
-    if (m != "GET") return method_not_allowed("GET");
-    bool ready = !d.server().loading.load();
-    return json_response(ready ? 200 : 503, json::object{{"ready", ready}});
-  }
-  if (path == "/v1/info") {
-    if (m != "GET") return method_not_allowed("GET");
-    return info_route(d, c, *q);
-  }
-  if (path == "/v1/keys") {
-    if (m != "GET") return method_not_allowed("GET");
-    return keys_scan(d, c, *q, opt);
-  }
-  if (path == "/v1/command") {
-    if (m != "POST") return method_not_allowed("POST");
-    return command_route(d, c, req, opt);
-  }
-  constexpr std::string_view kv_prefix = "/v1/kv/";
-  if (path.starts_with(kv_prefix)) {
-    auto seg = path.substr(kv_prefix.size());
-    if (seg.find('/') != std::string_view::npos) return error_response(404, "no such route", "NOT_FOUND");
-    auto key = percent_decode(seg);
-    if (!key) return bad_request("malformed percent-encoding in key");
-    if (key->empty()) return bad_request("empty key");
-    if (m == "GET") return kv_get(d, c, req, *key, *q);
-    if (m == "PUT" || m == "POST") return kv_put(d, c, req, *key, *q);
-    if (m == "DELETE") return kv_delete(d, c, *key);
-    return method_not_allowed("GET, PUT, POST, DELETE");
+  for (auto& row : route_table) {
+    if (row.info.compat && !compat) continue;
+    std::string key;
+    auto tpl = row.info.path;
+    if (tpl.ends_with("{key}")) {
+      auto prefix = tpl.substr(0, tpl.size() - 5);
+      if (!path.starts_with(prefix)) continue;
+      auto seg = path.substr(prefix.size());
+      if (seg.find('/') != std::string_view::npos) continue;
+      if (seg.empty()) return bad_request("empty key");
+      auto k = percent_decode(seg);
+      if (!k) return bad_request("malformed percent-encoding in key");
+      key = std::move(*k);
+    } else if (path != tpl) {
+      continue;
+    }
+    if (!method_listed(row.info.methods, m)) return method_not_allowed(row.info.methods);
+    return row.fn(route_call{d, c, req, *q, opt, m, path, key});
   }
   return error_response(404, "no such route", "NOT_FOUND");
 }

@@ -60,6 +60,16 @@ struct server_hooks {
   std::function<void(int code)> shutdown;
 };
 
+/// Process memory in bytes, as INFO memory reports it.
+struct memory_usage {
+  std::int64_t used = 0;  ///< allocated by the allocator (used_memory)
+  std::int64_t rss = 0;   ///< resident set size (used_memory_rss)
+  std::int64_t peak = 0;  ///< largest `used` seen so far (used_memory_peak)
+};
+
+/// Samples used memory and RSS and updates the peak (server_family.cpp). Thread-safe.
+[[nodiscard]] memory_usage sample_memory();
+
 struct server_state {
   server_state(store::keyspace& ks, config::server_config& cfg, config::registry& reg, command_table& t)
       : keyspace(ks), config(cfg), options(reg), table(t) {}

@@ -67,6 +67,7 @@ struct server_config {
   std::string appendfilename = "appendonly.aof";
   std::atomic<bool> aof_load_truncated{true};
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
+  std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
 };
 
 /// One option: its redis.conf name, help text, and how to read and write it as text.

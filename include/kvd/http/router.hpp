@@ -4,25 +4,36 @@
 // RESP (into a protocol::capture), then maps the reply tree to JSON (json_reply.hpp).
 // HTTP semantics follow RFC 9110 (status codes, Allow on 405, Accept negotiation).
 //
-// Routes:
+// Routes: the table in router.cpp (routes() lists it; docs/openapi.yaml describes each one
+// and test/e2e/test_openapi.py keeps the two equal). kvd's own routes:
 //   GET /health, GET /v1/health       -> 200 {"ok":true}
 //   GET /ready                        -> 200 {"ready":true} | 503 {"ready":false} while loading
+//   GET /metrics                      -> Prometheus text format 0.0.4 (metrics.hpp)
+//   GET /v1/openapi.json              -> the OpenAPI 3.0 document (openapi.hpp)
 //   GET /v1/info[?section=s]          -> INFO as {section: {field: "value"}}
 //   GET /v1/kv/{key}                  -> GET: {"key","value","encoding"} or raw bytes
 //   PUT|POST /v1/kv/{key}             -> SET [PX ttl_ms]: {"ok":true}
 //   DELETE /v1/kv/{key}               -> DEL: {"ok":true,"deleted":0|1}
 //   GET /v1/keys?match=&cursor=&count=&type= -> SCAN: {"cursor":"N","keys":[...]}
 //   POST /v1/command                  -> any command from a JSON array: {"result": ...}
+//   POST /v1/checkpoint               -> 501 until persistence exists
+// The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
+// /db/{key}, /blobs, /blobs/{key}.
 // Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
 // {"error": "...", "code": "..."}: Redis errors keep their text, with the first word as
 // code (HTTP 409 for WRONGTYPE, 400 otherwise); HTTP-level errors use NOT_FOUND,
-// BAD_REQUEST, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, INTERNAL.
+// BAD_REQUEST, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, INTERNAL,
+// UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED. The /api/v0 routes answer errors in their
+// seed's shape {"status":"error","message":"..."}.
 #pragma once
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/protocol/capture.hpp"
 
 namespace kvd::http {
 
@@ -38,16 +49,42 @@ struct request {
 /// What to send back; the session adds framing (Content-Length, Connection).
 struct response {
   unsigned status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  ///< "" sends no Content-Type (empty bodies)
   std::string body;
   std::string allow;  ///< Allow field for 405 responses, "" for none
 };
+
+/// Decoded query parameters in order of appearance.
+struct query_params {
+  std::vector<std::pair<std::string, std::string>> items;
+  /// The first value of parameter `name`, or nullptr when absent.
+  [[nodiscard]] const std::string* get(std::string_view name) const {
+    for (auto& [k, v] : items)
+      if (k == name) return &v;
+    return nullptr;
+  }
+};
+
+/// One row of the route table: a path (exact, or ending in the single-segment parameter
+/// "{key}") and the methods it serves.
+struct route_info {
+  std::string_view path;     ///< e.g. "/v1/kv/{key}"
+  std::string_view methods;  ///< the Allow value, e.g. "GET, PUT, POST, DELETE"
+  bool compat;               ///< a seed store's route, served only with `http-compat-routes yes`
+};
+
+/// Every route the router serves, in table order (compat routes included).
+[[nodiscard]] std::vector<route_info> routes();
 
 /// Routes and executes one request for client `c` (its `db` is set from `?db=N`, 0 when
 /// absent) through `d`; returns the response. Never throws except std::bad_alloc: bad
 /// input becomes a 4xx JSON response, an unknown path 404, a known path with another
 /// method 405 with Allow.
 [[nodiscard]] response route_request(command::dispatcher& d, command::client_context& c, const request& req);
+
+/// Runs one command through `d` for `c` and returns its reply tree (RESP3 shapes).
+[[nodiscard]] protocol::reply run_command(command::dispatcher& d, command::client_context& c,
+                                          const std::vector<std::string_view>& args);
 
 /// A JSON error response `{"error": message, "code": code}` with `status`.
 [[nodiscard]] response error_response(unsigned status, std::string_view message, std::string_view code);

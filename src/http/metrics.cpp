@@ -1,0 +1,177 @@
+#include "kvd/http/metrics.hpp"
+
+#include <cstdio>
+
+#include "kvd/util/clock.hpp"
+
+namespace kvd::http {
+
+namespace {
+
+// Writes the text format: one "# HELP" and "# TYPE" per family, then its samples.
+class exposition {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;  // no backslash or newline in our help texts
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+
+  void sample(std::string_view name, std::string_view labels, double v) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.17g\n", v);
+    out_ += buf;
+  }
+
+  void sample(std::string_view name, std::string_view labels, std::uint64_t v) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += std::to_string(v);
+    out_ += '\n';
+  }
+
+  void sample(std::string_view name, std::string_view labels, std::int64_t v) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += std::to_string(v);
+    out_ += '\n';
+  }
+
+  /// One family with a single unlabelled sample.
+  template <class T>
+  void single(std::string_view name, std::string_view type, std::string_view help, T v) {
+    family(name, type, help);
+    sample(name, "", v);
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+template <class F>
+void for_each_command(const command::command_table& t, F&& f) {
+  for (auto& c : t.all()) {
+    f(c);
+    for (auto& sub : c.subcommands) f(sub);
+  }
+}
+
+std::string cmd_label(const command::command_spec& c) {
+  return "cmd=\"" + escape_label_value(c.fullname.empty() ? c.name : c.fullname) + "\"";
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char ch : v) {
+    if (ch == '\\') out += "\\\\";
+    else if (ch == '"') out += "\\\"";
+    else if (ch == '\n') out += "\\n";
+    else out += ch;
+  }
+  return out;
+}
+
+std::string render_metrics(command::server_state& s) {
+  exposition e;
+  auto& st = s.stats;
+  auto& ks = s.keyspace.stats();
+
+  // Commands that were called at least once, as Redis's INFO commandstats.
+  e.family("kvd_commands_total", "counter", "Calls of each command (subcommands as parent|sub).");
+  for_each_command(s.table, [&](const command::command_spec& c) {
+    if (auto n = c.stats.calls.load(std::memory_order_relaxed)) e.sample("kvd_commands_total", cmd_label(c), n);
+  });
+  e.family("kvd_commands_duration_seconds_total", "counter", "Time spent executing each command, seconds.");
+  for_each_command(s.table, [&](const command::command_spec& c) {
+    if (c.stats.calls.load(std::memory_order_relaxed))
+      e.sample("kvd_commands_duration_seconds_total", cmd_label(c),
+               static_cast<double>(c.stats.usec.load(std::memory_order_relaxed)) / 1e6);
+  });
+  e.family("kvd_commands_failed_total", "counter", "Calls of each command that replied with an error.");
+  for_each_command(s.table, [&](const command::command_spec& c) {
+    if (c.stats.calls.load(std::memory_order_relaxed) || c.stats.failed_calls.load(std::memory_order_relaxed))
+      e.sample("kvd_commands_failed_total", cmd_label(c), c.stats.failed_calls.load(std::memory_order_relaxed));
+  });
+  e.family("kvd_commands_rejected_total", "counter",
+           "Calls of each command rejected before execution (arity, auth, state).");
+  for_each_command(s.table, [&](const command::command_spec& c) {
+    if (c.stats.calls.load(std::memory_order_relaxed) || c.stats.rejected_calls.load(std::memory_order_relaxed))
+      e.sample("kvd_commands_rejected_total", cmd_label(c), c.stats.rejected_calls.load(std::memory_order_relaxed));
+  });
+
+  e.single("kvd_commands_processed_total", "counter", "Commands processed (INFO total_commands_processed).",
+           st.total_commands_processed.load());
+  e.single("kvd_error_replies_total", "counter", "Error replies sent (INFO total_error_replies).",
+           st.total_error_replies.load());
+  e.single("kvd_connected_clients", "gauge", "Connected clients, RESP and HTTP.",
+           static_cast<std::int64_t>(st.connected_clients.load()));
+  e.single("kvd_connections_received_total", "counter", "Connections accepted, RESP and HTTP.",
+           st.total_connections_received.load());
+  e.single("kvd_rejected_connections_total", "counter", "Connections refused because of maxclients.",
+           st.rejected_connections.load());
+  e.single("kvd_net_input_bytes_total", "counter", "Bytes read from clients, RESP and HTTP.",
+           st.total_net_input_bytes.load());
+  e.single("kvd_net_output_bytes_total", "counter", "Bytes written to clients, RESP and HTTP.",
+           st.total_net_output_bytes.load());
+
+  // Databases with keys, as INFO keyspace.
+  std::vector<std::pair<int, std::pair<std::size_t, std::size_t>>> dbs;
+  for (int i = 0; i < s.keyspace.databases(); ++i) {
+    auto& db = s.keyspace.db(i);
+    auto keys = db.size();
+    if (keys == 0 && i != 0) continue;
+    dbs.push_back({i, {keys, db.expires_size()}});
+  }
+  e.family("kvd_db_keys", "gauge", "Keys in each database (expired keys not yet reclaimed included).");
+  for (auto& [i, n] : dbs) e.sample("kvd_db_keys", "db=\"" + std::to_string(i) + "\"", static_cast<std::uint64_t>(n.first));
+  e.family("kvd_db_keys_expiring", "gauge", "Keys with an expire in each database.");
+  for (auto& [i, n] : dbs)
+    e.sample("kvd_db_keys_expiring", "db=\"" + std::to_string(i) + "\"", static_cast<std::uint64_t>(n.second));
+
+  e.single("kvd_expired_keys_total", "counter", "Keys deleted because their expire passed.", ks.expired_keys.load());
+  e.single("kvd_keyspace_hits_total", "counter", "Key lookups by read commands that found the key.",
+           ks.keyspace_hits.load());
+  e.single("kvd_keyspace_misses_total", "counter", "Key lookups by read commands that did not find the key.",
+           ks.keyspace_misses.load());
+
+  auto mem = command::sample_memory();
+  e.single("kvd_memory_used_bytes", "gauge", "Bytes allocated by the allocator (INFO used_memory).", mem.used);
+  e.single("kvd_memory_rss_bytes", "gauge", "Resident set size of the process, bytes.", mem.rss);
+  e.single("kvd_memory_peak_bytes", "gauge", "Largest used memory seen, bytes (INFO used_memory_peak).", mem.peak);
+
+  auto now = util::now_ms();
+  e.single("kvd_uptime_seconds", "gauge", "Seconds since the server started.",
+           static_cast<double>(now - s.start_ms) / 1000.0);
+  e.single("kvd_start_time_seconds", "gauge", "Start time of the server, seconds since the Unix epoch.",
+           static_cast<double>(s.start_ms) / 1000.0);
+  return e.take();
+}
+
+}  // namespace kvd::http
