@@ -165,26 +165,25 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
     propagation prop;
-    if (is_write && aof) {
+    error_probe probe(rb);
+    command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
+    cmd->handler(ctx);
+    if (probe.saw_error) {
+      // INFO total_error_replies and commandstats failed_calls count handler errors too.
+      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      cmd->stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
+    } else if (is_write && aof && !prop.suppress) {
       // The record is appended while the key locks are held, so the log order is the
       // execution order for every key (DESIGN.md, durability contract).
-      error_probe probe(rb);
-      command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
-      cmd->handler(ctx);
-      if (!probe.saw_error && !prop.suppress) {
-        if (prop.replacement.empty()) {
-          c.aof_seq = aof->append(c.db, args);
-        } else {
-          std::vector<std::string_view> v;
-          for (auto& argv : prop.replacement) {
-            v.assign(argv.begin(), argv.end());
-            c.aof_seq = aof->append(c.db, v);
-          }
+      if (prop.replacement.empty()) {
+        c.aof_seq = aof->append(c.db, args);
+      } else {
+        std::vector<std::string_view> v;
+        for (auto& argv : prop.replacement) {
+          v.assign(argv.begin(), argv.end());
+          c.aof_seq = aof->append(c.db, v);
         }
       }
-    } else {
-      command_context ctx{args, c, rb, server_, server_.keyspace.db(c.db), *cmd, prop};
-      cmd->handler(ctx);
     }
   }
   cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);

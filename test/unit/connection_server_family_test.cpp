@@ -161,3 +161,14 @@ BOOST_AUTO_TEST_CASE(config_bounds_and_clamps_as_redis) {
   BOOST_TEST(h.wire({"CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU"}) == "+OK\r\n");
   BOOST_TEST(h.run({"CONFIG", "GET", "maxmemory-policy"}).debug_string() == "{\"maxmemory-policy\":\"allkeys-lru\"}");
 }
+
+BOOST_AUTO_TEST_CASE(handler_errors_are_counted) {
+  harness h;
+  auto before = h.state().stats.total_error_replies.load();
+  h.run({"SET", "s", "abc"});
+  BOOST_TEST(h.run({"INCR", "s"}).str == "ERR value is not an integer or out of range");
+  BOOST_TEST((h.run({"NOPE"}).k == kvd::protocol::reply::kind::error));
+  BOOST_TEST(h.state().stats.total_error_replies.load() == before + 2);
+  BOOST_TEST(h.state().table.find("incr")->stats.failed_calls.load() == 1u);
+  BOOST_TEST(h.state().table.find("set")->stats.failed_calls.load() == 0u);
+}
