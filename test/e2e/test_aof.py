@@ -14,14 +14,17 @@ SHUTDOWN or SIGKILL) and restart on the same `--dir`:
    (KVD_AOF_ROUNDS, default 20).
 4. test_torn_tail: the incr file cut at every byte offset inside its last 3 records loads
    exactly the complete prefix with aof-load-truncated yes (and the file is cut back to it);
-   with `no` start-up fails naming the file and offset.
-5. test_corruption: a damaged record header mid-file, and a missing incr file, stop start-up
-   with exit code 1 and a message naming the file (offset, redis-check-aof --fix).
+   with `no` start-up fails naming the file and offset; after a cut, new writes append cleanly.
+5. test_corruption: a damaged record header or bulk length mid-file, a malformed manifest, a
+   missing base or incr file stop start-up with exit code 1 and a message naming the file
+   (offset, redis-check-aof --fix); the damaged file is left untouched.
 6. test_always_concurrent: 20 threads x 200 SETs under appendfsync always, SIGKILL, restart:
    all 4000 keys (custom appenddirname/appendfilename).
-7. test_loading_replies: while a 200k-record AOF replays, clients get -LOADING, never a partial
+7. test_expiry_across_restart: keys whose PXAT passes while the server is down are gone;
+   APPEND/INCR on lazily expired keys and FLUSHALL replay to the same keyspace.
+8. test_loading_replies: while a 200k-record AOF replays, clients get -LOADING, never a partial
    keyspace.
-8. test_http_write_durable_always: under `always` an HTTP PUT's 200 leaves only after its
+9. test_http_write_durable_always: under `always` an HTTP PUT's 200 leaves only after its
    record is in the file (issue 4: "HTTP writes keep the same promise").
 
 Run a subset or a longer crash campaign by hand, e.g.
@@ -319,7 +322,8 @@ def check_aof_valid(manifest):
     r = subprocess.run([REDIS_CHECK_AOF, manifest], capture_output=True, text=True, timeout=30)
     out = r.stdout + r.stderr
     eq(r.returncode, 0, f"redis-check-aof {manifest} exit code (output: {out[-1500:]})")
-    assert "valid" in out and "not valid" not in out, f"redis-check-aof output: {out[-1500:]}"
+    assert "All AOF files and manifest are valid" in out and "not valid" not in out, \
+        f"redis-check-aof output: {out[-1500:]}"
 
 
 # --- 1. round trip -----------------------------------------------------------------------------
@@ -357,6 +361,7 @@ def round_trip_workload(c):
         ("MSET", "m1", "1", "m2", "2"), ("MSETNX", "m3", "3", "m4", "4"), ("SETNX", "m1", "no"),
         ("SET", "nx", "first", "NX"), ("SET", "nx", "second", "NX"), ("SET", "xx", "v", "XX"),
         ("SET", "short", "gone", "PX", 30), ("SET", "neg", "v"), ("EXPIRE", "neg", -5),
+        ("SET", b"bin\r\nkey *1\r\n$0\r\n\x00", b"big" * 400000, "PX", 900000), ("APPEND", "big2", b"\xfe" * 70000),
         # db 1: written, flushed, written again
         ("SELECT", 1),
         ("SET", "before-flush", "x"), ("SET", "b2", "y", "EX", 100), ("FLUSHDB",),
@@ -384,6 +389,7 @@ def test_round_trip_16_dbs():
         args = ("--appendonly", "yes", "--appendfsync", "everysec")
         k = t.kvd(d, *args).start()
         c = k.conn()
+        eq(c.cmd("CONFIG", "GET", "appendonly"), [b"appendonly", b"yes"], "CONFIG GET appendonly")
         round_trip_workload(c)
         snap = dump(c)
         t0 = time.monotonic()
@@ -428,6 +434,7 @@ def test_round_trip_16_dbs():
         k = t.kvd(d, *args).start()
         c = k.conn()
         compare_snapshots(snap, dump(c), (time.monotonic() - t0) * 1000, "after SHUTDOWN restart")
+        info = c.ok("INFO", "persistence").decode()
         c.close()
         k.stop()
 
@@ -435,6 +442,10 @@ def test_round_trip_16_dbs():
         eq(os.path.getsize(base), 0, "base file size")
         assert os.path.getsize(incr) > 0
         check_aof_valid(manifest)
+        # INFO persistence as Redis 7.0 reports a running AOF (checked last, so a wrong INFO
+        # does not hide the durability results above).
+        for field in ("aof_enabled:1", "aof_last_write_status:ok", "loading:0"):
+            assert field in info.split("\r\n"), f"INFO persistence lacks {field!r}:\n{info}"
 
 
 # --- 2. propagation ----------------------------------------------------------------------------
@@ -773,6 +784,27 @@ def test_torn_tail():
                 kk.cleanup()
                 shutil.rmtree(d, ignore_errors=True)
 
+        # After a cut, the server appends after the complete prefix: new writes, a restart and
+        # redis-check-aof all see one valid file.
+        d = os.path.join(t.root, "continue")
+        shutil.copytree(src, d, ignore=shutil.ignore_patterns("kvd.*"))
+        cut = recs[-2][0] + 7
+        os.truncate(aof_files(d)[2], cut)
+        kk = t.kvd(d, "--appendonly", "yes", "--appendfsync", "always").start()
+        cc = kk.conn()
+        cc.ok("SET", "after-cut", "yes"), cc.ok("SELECT", 1), cc.ok("APPEND", "b", "+")
+        cc.close()
+        kk.kill9()
+        kk = t.kvd(d, "--appendonly", "yes").start()
+        cc = kk.conn()
+        want = expect(cut)
+        want.setdefault(0, {})[b"after-cut"] = b"yes"
+        want.setdefault(1, {})[b"b"] = want.get(1, {}).get(b"b", b"") + b"+"
+        eq(values_only(dump(cc)), want, "keyspace after cut + new writes + SIGKILL + restart")
+        cc.close()
+        kk.stop()
+        check_aof_valid(aof_files(d)[0])
+
         jobs = [(cut, "yes") for cut in cuts]
         last = recs[-1]
         jobs += [(first + 1, "no"), (recs[-2][0] + 6, "no"), (last[1] - 1, "no"), (last[0], "no")]
@@ -841,6 +873,14 @@ def test_corruption():
             f"stderr for a lengthened bulk: {err!r}"
         eq(read_bytes(p), bad, "a corrupt file is left untouched")
 
+        d = os.path.join(t.root, "manifest")
+        shutil.copytree(src, d, ignore=shutil.ignore_patterns("kvd.*"))
+        with open(aof_files(d)[0], "ab") as f:
+            f.write(b"this is not a manifest line\n")
+        rc, err = t.kvd(d, *args).run_to_exit()
+        eq(rc, 1, "exit code for a malformed manifest")
+        assert "appendonly.aof.manifest" in err, f"stderr does not name the manifest: {err!r}"
+
         for which in (1, 2):  # missing base, missing incr
             d = os.path.join(t.root, f"missing{which}")
             shutil.copytree(src, d, ignore=shutil.ignore_patterns("kvd.*"))
@@ -900,7 +940,71 @@ def test_always_concurrent():
         print(f"  always: {nthreads * per} SETs from {nthreads} threads in {took:.2f} s", flush=True)
 
 
-# --- 7. -LOADING while replaying ----------------------------------------------------------------
+# --- 7. expiry and replay ordering ---------------------------------------------------------------
+
+def test_expiry_across_restart():
+    """Keys whose absolute expiry passes while the server is down are gone after the restart;
+    writes to a lazily expired key replay to the same value; FLUSHALL replays."""
+    with Dirs("expiry") as t:
+        d = os.path.join(t.root, "data")
+        os.makedirs(d)
+        args = ("--appendonly", "yes", "--appendfsync", "always")
+        k = t.kvd(d, *args).start()
+        c = k.conn()
+        for db in (0, 6):
+            c.ok("SELECT", db)
+            c.ok("SET", "dies-down", "v", "PX", 600)          # expires while the server is down
+            c.ok("SET", "dies-down2", "v"), c.ok("PEXPIRE", "dies-down2", 600)
+            c.ok("SET", "lives", "v", "EX", 1000)
+            c.ok("SET", "re", "old", "PX", 100)
+            c.ok("SET", "cnt", "41", "PX", 100)
+        time.sleep(0.2)
+        for db in (0, 6):
+            c.ok("SELECT", db)
+            eq(c.cmd("APPEND", "re", "new"), 3, "APPEND to an expired key starts from empty")
+            eq(c.cmd("INCR", "cnt"), 1, "INCR of an expired counter starts from 0")
+        c.ok("SELECT", 9), c.ok("SET", "x", "1"), c.ok("SELECT", 10), c.ok("SET", "y", "2")
+        c.ok("FLUSHALL")
+        c.ok("SELECT", 10), c.ok("SET", "after-flushall", "z")
+        snap = dump(c)
+        c.close()
+        k.kill9()
+        time.sleep(0.7)
+        k = t.kvd(d, *args).start()
+        c = k.conn()
+        got = dump(c)
+        eq(values_only(got), {10: {b"after-flushall": b"z"}}, "keyspace after FLUSHALL replay")
+        eq(values_only(snap), values_only(got), "same as before the restart")
+        # Before FLUSHALL: a second file, without the FLUSHALL.
+        c.ok("FLUSHALL")
+        for db in (0, 6):
+            c.ok("SELECT", db)
+            c.ok("SET", "dies-down", "v", "PX", 600)
+            c.ok("SET", "lives", "v", "EX", 1000)
+            c.ok("SET", "re", "old", "PX", 100)
+            c.ok("SET", "cnt", "41", "PX", 100)
+        time.sleep(0.2)
+        for db in (0, 6):
+            c.ok("SELECT", db)
+            c.ok("APPEND", "re", "new"), c.ok("INCR", "cnt")
+        c.close()
+        k.kill9()
+        time.sleep(0.7)
+        k = t.kvd(d, *args).start()
+        c = k.conn()
+        got = dump(c)
+        want = {db: {b"lives": b"v", b"re": b"new", b"cnt": b"1"} for db in (0, 6)}
+        eq(values_only(got), want, "keyspace after the expiries during the downtime")
+        for db in (0, 6):
+            eq(got[db][b"re"][1], -1, f"PTTL of re in db {db} (rewritten after expiry)")
+            eq(got[db][b"cnt"][1], -1, f"PTTL of cnt in db {db}")
+            assert 990000 < got[db][b"lives"][1] <= 1000000, got[db][b"lives"]
+        c.close()
+        k.stop()
+        check_aof_valid(aof_files(d)[0])
+
+
+# --- 8. -LOADING while replaying ----------------------------------------------------------------
 
 def test_loading_replies():
     """A hand-written 200k-record incr file (Redis's own format): while it replays, clients get
@@ -947,7 +1051,7 @@ def test_loading_replies():
         print(f"  loading: {len(replies) - 1} polls answered -LOADING", flush=True)
 
 
-# --- 8. HTTP writes under appendfsync always ---------------------------------------------------
+# --- 9. HTTP writes under appendfsync always ---------------------------------------------------
 
 def test_http_write_durable_always():
     """Issue 4: HTTP writes keep the `always` promise (the 2xx leaves after the fsync). So when
@@ -1020,7 +1124,7 @@ def test_http_write_durable_always():
 
 
 TESTS = [test_round_trip_16_dbs, test_propagation, test_kill9_rounds, test_torn_tail, test_corruption,
-         test_always_concurrent, test_loading_replies,
+         test_always_concurrent, test_expiry_across_restart, test_loading_replies,
          test_http_write_durable_always]
 
 if __name__ == "__main__":
