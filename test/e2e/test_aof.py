@@ -6,7 +6,7 @@ SHUTDOWN or SIGKILL) and restart on the same `--dir`:
 1. test_round_trip_16_dbs: strings, counters, APPEND/SETRANGE, TTLs (EX/PX/EXPIRE/PEXPIREAT/
    GETEX/PERSIST), RENAME, COPY, MOVE, SWAPDB, DEL, FLUSHDB across databases survive SIGTERM
    and SHUTDOWN restarts (values, TTL presence, PTTL within a tolerance); Debian's
-   redis-check-aof says the files are valid.
+   redis-check-aof says the files are valid; INFO persistence shows aof_enabled:1.
 2. test_propagation: relative expiries are logged absolute (SET ... PXAT, PEXPIREAT), no-ops
    log nothing, keys expired lazily and actively are logged as DEL.
 3. test_kill9_rounds: appendfsync always, 32 pipelined connections, SIGKILL at a random moment,
