@@ -1,4 +1,5 @@
 #include "kvd/http/http_listener.hpp"
+#include "kvd/persist/aof.hpp"
 
 #include <array>
 #include <optional>
@@ -166,7 +167,21 @@ class session : public std::enable_shared_from_this<session>, public command::cl
                     out.status, out.body);
     }
     bool keep = req.keep_alive() && !ctx_->close_after_reply && !closing_;
-    send(req.version(), keep, std::move(out), false);
+    unsigned version = req.version();
+    // The AOF promise holds for HTTP too: under appendfsync always the response to a write
+    // leaves only after its record is fsynced; under everysec/no after it is written.
+    if (auto* aof = d_.server().aof.load(std::memory_order_acquire); aof && ctx_->aof_seq > aof->durable()) {
+      if (aof->policy() == persist::fsync_policy::always) {
+        auto held = std::make_shared<response>(std::move(out));
+        aof->when_durable(ctx_->aof_seq, [self = shared_from_this(), version, keep, held] {
+          net::post(self->stream_.get_executor(),
+                    [self, version, keep, held] { self->send(version, keep, std::move(*held), false); });
+        });
+        return;
+      }
+      aof->flush();
+    }
+    send(version, keep, std::move(out), false);
   }
 
   // Sends a response to a request that could not be read completely, then closes.
