@@ -1,6 +1,7 @@
 #include "kvd/http/metrics.hpp"
 
 #include <cstdio>
+#include <type_traits>
 
 #include "kvd/util/clock.hpp"
 
@@ -35,19 +36,10 @@ class exposition {
     out_ += buf;
   }
 
-  void sample(std::string_view name, std::string_view labels, std::uint64_t v) {
-    out_ += name;
-    if (!labels.empty()) {
-      out_ += '{';
-      out_ += labels;
-      out_ += '}';
-    }
-    out_ += ' ';
-    out_ += std::to_string(v);
-    out_ += '\n';
-  }
-
-  void sample(std::string_view name, std::string_view labels, std::int64_t v) {
+  /// An integer sample (std::int64_t or std::uint64_t), printed exactly.
+  template <class Int>
+    requires std::is_integral_v<Int>
+  void sample(std::string_view name, std::string_view labels, Int v) {
     out_ += name;
     if (!labels.empty()) {
       out_ += '{';
