@@ -82,7 +82,6 @@ class error_probe final : public protocol::reply_builder {
   void dbl(double v) override { out_.dbl(v); }
   void boolean(bool v) override { out_.boolean(v); }
   void verbatim(std::string_view f, std::string_view t) override { out_.verbatim(f, t); }
-  void dbl_text(std::string_view t, double v) override { out_.dbl_text(t, v); }
   void set_protocol(int v) override { out_.set_protocol(v); }
   [[nodiscard]] int protocol() const noexcept override { return out_.protocol(); }
   bool saw_error = false;

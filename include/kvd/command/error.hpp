@@ -33,10 +33,8 @@ inline constexpr std::string_view syntax = "ERR syntax error";
 inline constexpr std::string_view no_such_key = "ERR no such key";
 inline constexpr std::string_view out_of_range = "ERR index out of range";
 inline constexpr std::string_view db_index = "ERR DB index is out of range";
-inline constexpr std::string_view invalid_expire = "ERR invalid expire time in '%s' command";
 inline constexpr std::string_view oom = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view string_too_long = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-inline constexpr std::string_view positive = "ERR value is out of range, must be positive";
 }  // namespace err
 
 /// The reply text of `s` (precondition: s != ok and s != key_not_found).

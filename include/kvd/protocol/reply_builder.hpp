@@ -40,9 +40,6 @@ class reply_builder {
   virtual void boolean(bool v) = 0;
   /// Verbatim string with a 3-letter format, e.g. ("txt", text) (RESP2: bulk string).
   virtual void verbatim(std::string_view format, std::string_view text) = 0;
-  /// Double reply that Redis sends as a bulk string in RESP2 and a double in RESP3, given
-  /// pre-formatted text (INCRBYFLOAT keeps its human format in both: use bulk()).
-  virtual void dbl_text(std::string_view text, double v) { (void)text; dbl(v); }
   /// Switches the wire protocol for the rest of the output (HELLO); no-op for trees.
   virtual void set_protocol(int version) { (void)version; }
   /// The protocol version the reply is rendered for (2 or 3); JSON and capture say 3.
