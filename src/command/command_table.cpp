@@ -66,6 +66,12 @@ void register_all_families(command_table& t) {
   register_keyspace_family(t);
   register_server_family(t);
   register_command_family(t);
+  register_list_family(t);
+  register_set_family(t);
+  register_hash_family(t);
+  register_zset_family(t);
+  register_bitops_family(t);
+  register_sort_family(t);
 }
 
 }  // namespace kvd::command

@@ -202,6 +202,34 @@ registry::registry(server_config& c) : cfg_(c) {
                   "Serve the HTTP routes of the stores kvd replaces (/api/v0/..., /db/{key}, /blobs/{key}, "
                   "/blobs) next to kvd's own.",
                   c.http_compat_routes, true));
+  // Compact encodings of small collections. Redis 7.0 still accepts the *-ziplist-* names:
+  // each alias is a second option bound to the same field, as CONFIG GET shows both.
+  auto with_alias = [this](option o, std::string alias) {
+    option a = o;
+    a.name = std::move(alias);
+    add(std::move(o));
+    add(std::move(a));
+  };
+  with_alias(int_option("list-max-listpack-size",
+                        "Quicklist node size: positive = entries per node; -1..-5 = 4, 8, 16, 32, 64 KB per node.",
+                        c.list_max_listpack_size, INT32_MIN, INT32_MAX, true),
+             "list-max-ziplist-size");
+  add(int_option("list-compress-depth", "Accepted for compatibility (kvd does not compress list nodes).",
+                 c.list_compress_depth, 0, INT32_MAX, true));
+  with_alias(int_option("hash-max-listpack-entries", "Hashes with more fields than this use a hashtable.",
+                        c.hash_max_listpack_entries, 0, INT64_MAX, true),
+             "hash-max-ziplist-entries");
+  with_alias(int_option("hash-max-listpack-value", "Hashes with a field or value longer than this (bytes) use a hashtable.",
+                        c.hash_max_listpack_value, 0, INT64_MAX, true),
+             "hash-max-ziplist-value");
+  add(int_option("set-max-intset-entries", "Sets of integers with more members than this use a hashtable.",
+                 c.set_max_intset_entries, 0, INT64_MAX, true));
+  with_alias(int_option("zset-max-listpack-entries", "Sorted sets with more members than this use a skiplist.",
+                        c.zset_max_listpack_entries, 0, INT64_MAX, true),
+             "zset-max-ziplist-entries");
+  with_alias(int_option("zset-max-listpack-value", "Sorted sets with a member longer than this (bytes) use a skiplist.",
+                        c.zset_max_listpack_value, 0, INT64_MAX, true),
+             "zset-max-ziplist-value");
 }
 
 void registry::add(option o) {

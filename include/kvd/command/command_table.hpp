@@ -153,6 +153,12 @@ void register_string_family(command_table& t);
 void register_keyspace_family(command_table& t);
 void register_server_family(command_table& t);
 void register_command_family(command_table& t);
+void register_list_family(command_table& t);    ///< list_family.cpp: L*, R*, BL*, BR*, LMPOP
+void register_set_family(command_table& t);     ///< set_family.cpp: S*
+void register_hash_family(command_table& t);    ///< hash_family.cpp: H*
+void register_zset_family(command_table& t);    ///< zset_family.cpp: Z*, BZ*
+void register_bitops_family(command_table& t);  ///< bitops_family.cpp: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD*
+void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_RO
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

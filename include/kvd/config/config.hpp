@@ -68,6 +68,14 @@ struct server_config {
   std::atomic<bool> aof_load_truncated{true};
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
   std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
+  // Compact encodings of small collections (Redis 7.0 names; the *-ziplist-* names are aliases).
+  std::atomic<int> list_max_listpack_size{-2};  ///< >0: entries per quicklist node; -1..-5: 4..64 KB per node
+  std::atomic<int> list_compress_depth{0};      ///< accepted for compatibility; kvd does not compress nodes
+  std::atomic<std::int64_t> hash_max_listpack_entries{512};  ///< fields; more converts to hashtable
+  std::atomic<std::int64_t> hash_max_listpack_value{64};     ///< bytes per field or value
+  std::atomic<std::int64_t> set_max_intset_entries{512};     ///< integers; more converts to hashtable
+  std::atomic<std::int64_t> zset_max_listpack_entries{128};  ///< members; more converts to skiplist
+  std::atomic<std::int64_t> zset_max_listpack_value{64};     ///< bytes per member
 };
 
 /// One option: its redis.conf name, help text, and how to read and write it as text.

@@ -1,0 +1,8 @@
+// The set command family (Redis 7.0 src/t_set.c).
+#include "kvd/command/command_table.hpp"
+
+namespace kvd::command {
+
+void register_set_family(command_table& t) { (void)t; }
+
+}  // namespace kvd::command
