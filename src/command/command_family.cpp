@@ -800,6 +800,10 @@ void cmd_help(command_context& ctx) {
 
 }  // namespace
 
+void movable_key_indexes(const command_spec& cmd, args_view args, std::vector<std::size_t>& out) {
+  for (auto& k : keys_of(cmd, meta_of(cmd), args)) out.push_back(k.pos);
+}
+
 /// Registers COMMAND and its subcommands (Redis 7.0 src/commands/command*.json) and parses
 /// the embedded metadata, so the first COMMAND call does not pay for it.
 void register_command_family(command_table& t) {

@@ -23,10 +23,18 @@ key_locks::key_locks(store::keyspace& ks, const command_spec& cmd, args_view arg
       big_.push_back(idx);
     }
   };
-  for_each_key_index(cmd, args.size(), [&](std::size_t i) {
+  auto lock_key = [&](std::size_t i) {
     auto h = util::hash_bytes(args[i]);
     push(store::keyspace::lock_index(db, store::database::shard_index(h)));
-  });
+  };
+  if (cmd.has(f_movablekeys)) {
+    std::vector<std::size_t> idx;
+    movable_key_indexes(cmd, args, idx);
+    for (auto i : idx)
+      if (i < args.size()) lock_key(i);
+  } else {
+    for_each_key_index(cmd, args.size(), lock_key);
+  }
   std::size_t* b = big_.empty() ? small_ : big_.data();
   std::size_t n = big_.empty() ? n_ : big_.size();
   std::sort(b, b + n);

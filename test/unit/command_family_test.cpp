@@ -59,8 +59,7 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 }
 
 boost::json::object load_meta() {
-  std::string path = __FILE__;
-  path = path.substr(0, path.rfind("/test/unit/")) + "/src/command/command_meta.json";
+  std::string path = std::string(KVD_SOURCE_DIR) + "/src/command/command_meta.json";
   std::ifstream f(path);
   BOOST_REQUIRE_MESSAGE(f, "cannot open " << path);
   std::stringstream ss;

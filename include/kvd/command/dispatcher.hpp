@@ -45,6 +45,13 @@ class key_locks {
 
 /// Positions of `cmd`'s keys in `args` (1-based first/last/step from the table); calls
 /// f(index) for each. Used for locking, COMMAND GETKEYS, and later ACL key checks.
+/// Key positions of a command flagged f_movablekeys (LMPOP, ZUNIONSTORE, SINTERCARD, SORT
+/// ... STORE): Redis 7.0's key specs or getkeys procedure for these arguments
+/// (command_family.cpp, the same code as COMMAND GETKEYS). Appends to `out`; malformed
+/// arguments (a bad numkeys) give no keys, and the handler then replies the error without
+/// touching the keyspace.
+void movable_key_indexes(const command_spec& cmd, args_view args, std::vector<std::size_t>& out);
+
 template <class F>
 void for_each_key_index(const command_spec& cmd, std::size_t argc, F&& f) {
   if (cmd.first_key <= 0) return;
