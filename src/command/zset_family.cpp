@@ -169,17 +169,65 @@ rank_window window_by_score(const zset& z, const score_range& r, bool reverse, s
   return window_of(z.length(), lo, hi, reverse, offset, limit);
 }
 
+/// Redis's lex range walk, reproduced step by step because Redis leaves results on zsets with
+/// mixed scores "unspecified" but deterministic: the first element >= min is found (linearly in
+/// a listpack, by skiplist descent otherwise), then elements are taken while <= max (reverse:
+/// from the last element <= max, while >= min). `precheck` is zzlIsInLexRange /
+/// zslIsInLexRange (the last element must be >= min and the first <= max); Redis skips it
+/// only in the skiplist ZREMRANGEBYLEX. The window holds the elements after `offset`, at most
+/// `limit` (< 0: all), as genericZrangebylexCommand.
 rank_window window_by_lex(const zset& z, const zlex_bound& min, const zlex_bound& max, bool reverse,
-                          std::int64_t offset, std::int64_t limit) {
-  // Redis zslIsInLexRange: ranges that are always empty.
-  if (min.kind == zlex_bound::plus_inf || max.kind == zlex_bound::minus_inf) return {0, 0, reverse};
+                          std::int64_t offset, std::int64_t limit, bool precheck = true) {
+  const rank_window none{0, 0, reverse};
+  if (min.kind == zlex_bound::plus_inf || max.kind == zlex_bound::minus_inf) return none;
   if (min.kind == zlex_bound::value && max.kind == zlex_bound::value) {
     int cmp = min.text.compare(max.text);
-    if (cmp > 0 || (cmp == 0 && (min.exclusive || max.exclusive))) return {0, 0, reverse};
+    if (cmp > 0 || (cmp == 0 && (min.exclusive || max.exclusive))) return none;
   }
-  std::size_t lo = z.count_lex_below(min, false);
-  std::size_t hi = z.count_lex_below(max, true);
-  return window_of(z.length(), lo, hi, reverse, offset, limit);
+  const std::size_t len = z.length();
+  if (len == 0 || offset < 0) return none;
+  if (precheck) {
+    bool ok = true;
+    z.walk(0, true, [&](std::string_view m, double) { return ok = store::zlex_gte_min(m, min), false; });
+    if (ok) z.walk(0, false, [&](std::string_view m, double) { return ok = store::zlex_lte_max(m, max), false; });
+    if (!ok) return none;
+  }
+  const auto off = static_cast<std::uint64_t>(offset);
+  const std::uint64_t want = limit < 0 ? UINT64_MAX : (off > UINT64_MAX - static_cast<std::uint64_t>(limit)
+                                                           ? UINT64_MAX : off + static_cast<std::uint64_t>(limit));
+  std::size_t start;
+  std::uint64_t n = 0;
+  if (!reverse) {
+    start = z.count_lex_below(min, false);
+    if (start >= len) return none;
+    z.walk(start, false, [&](std::string_view m, double) {
+      if (!store::zlex_lte_max(m, max)) return false;
+      return ++n < want;
+    });
+  } else {
+    std::size_t hi = z.count_lex_below(max, true);
+    if (hi == 0) return none;
+    start = len - hi;
+    z.walk(start, true, [&](std::string_view m, double) {
+      if (!store::zlex_gte_min(m, min)) return false;
+      return ++n < want;
+    });
+  }
+  if (n <= off) return none;
+  return {start + static_cast<std::size_t>(off), static_cast<std::size_t>(n - off), reverse};
+}
+
+/// ZLEXCOUNT: a listpack counts forward from the first element in range while <= max; a
+/// skiplist takes the rank difference of the first and last elements in range (zsetcountbylex
+/// / zslFirstInLexRange / zslLastInLexRange), which may differ on mixed-score zsets.
+std::int64_t count_by_lex(const zset& z, const zlex_bound& min, const zlex_bound& max) {
+  if (z.is_listpack()) return static_cast<std::int64_t>(window_by_lex(z, min, max, false, 0, -1).count);
+  auto first = window_by_lex(z, min, max, false, 0, 1);
+  if (first.count == 0) return 0;
+  const std::size_t len = z.length();
+  auto last = window_by_lex(z, min, max, true, 0, 1);
+  if (last.count == 0) return static_cast<std::int64_t>(len - first.start);
+  return static_cast<std::int64_t>(len - last.start) - static_cast<std::int64_t>(first.start);
 }
 
 using item = std::pair<std::string, double>;
@@ -434,7 +482,7 @@ void cmd_zlexcount(command_context& c) {
   auto found = find_zset(c.db, c.arg(1), false);
   if (!found.ok()) return c.rb.error(found.error());
   if (!found.value()) return c.rb.integer(0);
-  c.rb.integer(static_cast<std::int64_t>(window_by_lex(*found.value(), *min, *max, false, 0, -1).count));
+  c.rb.integer(count_by_lex(*found.value(), *min, *max));
 }
 
 enum class range_type { automatic, rank, score, lex };
@@ -519,13 +567,22 @@ void zrange_generic(command_context& c, std::size_t argc_start, bool store, rang
     if (!z) return c.rb.array(0);
     return reply_window(c, *z, w, withscores);
   }
+  // Redis zrangeResultBeginStore/EmitToStore: the result starts as a listpack unless a rank
+  // range is known to be longer than zset-max-listpack-entries, and each element is added in
+  // emission order with zsetAdd, converting as zsetAdd does (so a -0 score added while the
+  // result is a listpack becomes 0, as in Redis).
   auto dst = c.arg(1);
   std::vector<item> items = z ? collect(*z, w) : std::vector<item>{};
-  if (reverse) std::reverse(items.begin(), items.end());
-  std::size_t n = items.size();
-  bool changed = store_result(c.db, dst, zset::build(items, limits_of(c)));
+  const auto lim = limits_of(c);
+  auto result = zset::create(type == range_type::rank || type == range_type::automatic ? w.count : 0, 0, lim);
+  for (auto& [m, s] : items) {
+    int out = 0;
+    double ns = 0;
+    result->add(s, m, zset::in_none, out, ns, lim);
+  }
+  bool changed = store_result(c.db, dst, std::move(result));
   if (!changed) c.prop.none();
-  c.rb.integer(static_cast<std::int64_t>(n));
+  c.rb.integer(static_cast<std::int64_t>(items.size()));
 }
 
 void cmd_zrange(command_context& c) { zrange_generic(c, 1, false, range_type::automatic, range_dir::automatic); }
@@ -566,7 +623,7 @@ void zremrange_generic(command_context& c, range_type type) {
   rank_window w;
   if (type == range_type::rank) w = window_by_rank(z->length(), start, end, false);
   else if (type == range_type::score) w = window_by_score(*z, *sr, false, 0, -1);
-  else w = window_by_lex(*z, *lmin, *lmax, false, 0, -1);
+  else w = window_by_lex(*z, *lmin, *lmax, false, 0, -1, z->is_listpack());
   std::size_t n = w.count ? z->erase_ranks(w.start, w.start + w.count - 1) : 0;
   drop_if_empty(c.db, c.arg(1), z);
   if (n == 0) c.prop.none();

@@ -41,17 +41,16 @@ int zlex_compare(std::string_view m, const zlex_bound& b) noexcept {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
-namespace {
-
-/// Redis zslLexValueGteMin / zslLexValueLteMax.
-bool lex_gte_min(std::string_view m, const zlex_bound& b) noexcept {
+bool zlex_gte_min(std::string_view m, const zlex_bound& b) noexcept {
   int c = zlex_compare(m, b);
   return b.exclusive || b.kind != zlex_bound::value ? c > 0 : c >= 0;
 }
-bool lex_lte_max(std::string_view m, const zlex_bound& b) noexcept {
+bool zlex_lte_max(std::string_view m, const zlex_bound& b) noexcept {
   int c = zlex_compare(m, b);
   return b.exclusive || b.kind != zlex_bound::value ? c < 0 : c <= 0;
 }
+
+namespace {
 
 /// Parses a listpack score entry (Redis zzlStrtod).
 double parse_score(std::string_view s) noexcept {
@@ -628,8 +627,8 @@ std::size_t zset::count_below(double x, bool inclusive) const {
 
 std::size_t zset::count_lex_below(const zlex_bound& b, bool as_max) const {
   if (zsl_) {
-    if (as_max) return zsl_->count_while([&](const znode* f) { return lex_lte_max(f->member(), b); });
-    return zsl_->count_while([&](const znode* f) { return !lex_gte_min(f->member(), b); });
+    if (as_max) return zsl_->count_while([&](const znode* f) { return zlex_lte_max(f->member(), b); });
+    return zsl_->count_while([&](const znode* f) { return !zlex_gte_min(f->member(), b); });
   }
   listpack::int_buf buf;
   if (as_max) {
@@ -637,14 +636,14 @@ std::size_t zset::count_lex_below(const zlex_bound& b, bool as_max) const {
     std::size_t n = length();
     for (auto p = lp_.last(); p != listpack::npos; --n) {
       auto mp = lp_.prev(p);
-      if (lex_lte_max(lp_.get(mp, buf), b)) return n;
+      if (zlex_lte_max(lp_.get(mp, buf), b)) return n;
       p = lp_.prev(mp);
     }
     return 0;
   }
   std::size_t n = 0;
   for (auto p = lp_.first(); p != listpack::npos; p = lp_.next(lp_.next(p)), ++n)
-    if (lex_gte_min(lp_.get(p, buf), b)) break;
+    if (zlex_gte_min(lp_.get(p, buf), b)) break;
   return n;
 }
 

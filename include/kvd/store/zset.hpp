@@ -43,6 +43,10 @@ struct zlex_bound {
 
 /// Compares member bytes `m` with bound `b` (Redis sdscmplex): <0, 0, >0.
 int zlex_compare(std::string_view m, const zlex_bound& b) noexcept;
+/// True when `m` satisfies `b` as a range minimum (Redis zslLexValueGteMin).
+bool zlex_gte_min(std::string_view m, const zlex_bound& b) noexcept;
+/// True when `m` satisfies `b` as a range maximum (Redis zslLexValueLteMax).
+bool zlex_lte_max(std::string_view m, const zlex_bound& b) noexcept;
 
 /// Formats a score as Redis 7.0 stores it in a listpack (zzlInsertAt): integral values within
 /// +-LLONG_MAX/2 as integers (so -0 is "0"), "inf"/"-inf", else "%.17g" (d2string). ZSCAN of
