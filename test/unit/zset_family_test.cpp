@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "kvd/command/blocking.hpp"
+#include "kvd/command/client_context.hpp"
 #include "kvd/store/zset.hpp"
 
 // Expected replies were checked against Debian's redis-server 7.0.15. Replies are compared
@@ -17,8 +19,27 @@
 
 namespace {
 
+/// Counts wake-ups of a blocked client, as a session would.
+struct fake_handle final : kvd::command::client_handle {
+  int woken = 0;
+  void close() override {}
+  void unblocked() override { ++woken; }
+};
+
 struct fixture {
   kvd::test::harness h;
+
+  /// A second connected client that can block.
+  std::shared_ptr<kvd::command::client_context> blocker(std::shared_ptr<fake_handle> hd, int resp = 2) {
+    auto c = std::make_shared<kvd::command::client_context>();
+    c->id = h.state().clients.next_id();
+    c->handle = hd;
+    c->resp = resp;
+    return c;
+  }
+  static std::string reply_of(const kvd::command::client_context& c) {
+    return c.blocked_on ? c.blocked_on->reply : "<none>";
+  }
 
   std::string run(std::vector<std::string> args) { return h.run(std::move(args)).debug_string(); }
   std::string wire(std::vector<std::string> args) { return h.wire(std::move(args)); }
@@ -254,7 +275,32 @@ BOOST_AUTO_TEST_CASE(pops_and_blocking_forms) {
   BOOST_TEST(run({"ZMPOP", "1", "z", "LEFT"}) == syntax);
   BOOST_TEST(run({"BZPOPMIN", "none", "z", "0"}) == "[\"z\",\"a\",1]");
   BOOST_TEST(run({"BZPOPMIN", "z", "-1"}) == "-ERR timeout is negative");
-  BOOST_TEST(run({"BZMPOP", "0", "1", "z", "MIN"}) == "nil");  // may not block here: timeout reply
+  BOOST_TEST(run({"BZMPOP", "0", "1", "z", "MIN"}) == "nil");  // the harness client may not block
+}
+
+BOOST_AUTO_TEST_CASE(blocked_clients_are_served_by_writes) {
+  auto h1 = std::make_shared<fake_handle>(), h2 = std::make_shared<fake_handle>(),
+       h3 = std::make_shared<fake_handle>();
+  auto a = blocker(h1), b = blocker(h2, 3), d = blocker(h3);
+  h.run_as(*a, {"BZPOPMIN", "z", "0"});
+  h.run_as(*b, {"BZMPOP", "0", "2", "other", "z", "MAX", "COUNT", "2"});
+  h.run_as(*d, {"BZPOPMAX", "w", "0"});
+  BOOST_TEST(h.state().blocking.blocked() == 3u);
+  BOOST_TEST(run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"}) == "4");
+  BOOST_TEST(h1->woken == 1);
+  BOOST_TEST(reply_of(*a) == "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
+  BOOST_TEST(h2->woken == 1);
+  BOOST_TEST(reply_of(*b) == "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nd\r\n,4\r\n*2\r\n$1\r\nc\r\n,3\r\n");
+  BOOST_TEST(run({"ZRANGE", "z", "0", "-1"}) == "[\"b\"]");
+  // A key of another type does not serve a zset waiter; a zset store result does.
+  run({"SET", "w", "x"});
+  BOOST_TEST(h3->woken == 0);
+  run({"DEL", "w"});
+  BOOST_TEST(run({"ZUNIONSTORE", "w", "1", "z"}) == "1");
+  BOOST_TEST(h3->woken == 1);
+  BOOST_TEST(reply_of(*d) == "*3\r\n$1\r\nw\r\n$1\r\nb\r\n$1\r\n2\r\n");
+  BOOST_TEST(run({"EXISTS", "w"}) == "0");
+  BOOST_TEST(h.state().blocking.blocked() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(resp_wire_shapes) {
