@@ -371,7 +371,10 @@ void zadd_generic(command_context& c, int flags) {
   double score = 0;
   bool created = false;
   if (!z && !xx) {
-    auto fresh = zset::create(elements, c.arg(idx + 1).size(), lim);
+    // Redis 7.0 zaddGenericCommand: a skiplist only when listpacks are disabled or the first
+    // member is too long; otherwise a listpack that zsetAdd converts as it grows.
+    auto fresh = std::make_unique<zset>();
+    if (lim.max_entries == 0 || c.arg(idx + 1).size() > lim.max_value) fresh->convert_to_skiplist();
     z = fresh.get();
     c.db.add(key, value::make_collection(value_type::zset, std::move(fresh)));
     created = true;

@@ -227,8 +227,13 @@ BOOST_AUTO_TEST_CASE(conversions) {
   BOOST_TEST(enc("z") == "\"skiplist\"");  // never back
   run({"ZADD", "v", "1", "abcdef"});
   BOOST_TEST(enc("v") == "\"skiplist\"");
-  run({"ZADD", "w", "1", "a", "2", "b", "3", "c", "4", "d"});  // created with 4 > 3
+  run({"ZADD", "w", "-0", "a", "2", "b", "3", "c", "4", "d"});  // created as a listpack: -0 is stored as 0
   BOOST_TEST(enc("w") == "\"skiplist\"");
+  BOOST_TEST(run({"ZSCORE", "w", "a"}) == "0");
+  run({"ZADD", "w", "-0", "a0"});  // a skiplist keeps -0
+  BOOST_TEST(run({"ZSCORE", "w", "a0"}) == "-0");
+  run({"ZREM", "w", "a0"});
+  run({"ZADD", "w", "1", "a"});
   // Store results are built small when they fit (zsetConvertToListpackIfNeeded).
   BOOST_TEST(run({"ZRANGESTORE", "d", "w", "0", "1"}) == "2");
   BOOST_TEST(enc("d") == "\"listpack\"");

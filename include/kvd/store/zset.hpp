@@ -72,8 +72,9 @@ class zset final : public collection {
   zset(const zset&) = delete;
   zset& operator=(const zset&) = delete;
 
-  /// Redis zsetTypeCreate: listpack when `size_hint` <= max_entries and `len_hint` <=
-  /// max_value, else skiplist.
+  /// An empty zset for a result of about `size_hint` members of at most `len_hint` bytes:
+  /// listpack when `size_hint` <= max_entries and `len_hint` <= max_value, else skiplist
+  /// (Redis 7.0 zrangeResultBeginStore for ZRANGESTORE).
   static std::unique_ptr<zset> create(std::size_t size_hint, std::size_t len_hint, const zset_limits& l);
   /// Builds a zset from `items` sorted by (score, member), unique members: listpack when
   /// the count and the longest member fit the limits, else skiplist (Redis
