@@ -380,9 +380,22 @@ op_result<bitop_out> op_bitop(database& db, bitop_kind op, std::string_view dest
     maxlen = std::max(maxlen, in.back().size());
   }
   if (maxlen == 0) return bitop_out{0, db.del(dest)};
-  std::string res(maxlen, '\0');
-  auto* out = reinterpret_cast<unsigned char*>(res.data());
-  std::memcpy(out, in[0].data(), in[0].size());
+  // The result goes into a new value, so sources may include `dest`. Small results are built
+  // in a temporary and copied at their exact size; from 1 MB on they are built in place (a
+  // second buffer would double the page faults, and resize()'s slack is then small).
+  value nv = value::make_string(std::string_view("", 0));
+  std::string tmp;
+  unsigned char* out;
+  constexpr std::size_t in_place_from = 1024 * 1024;
+  if (maxlen >= in_place_from) {
+    auto& s = nv.mutable_str();
+    s.resize(maxlen);
+    out = reinterpret_cast<unsigned char*>(s.data());
+  } else {
+    tmp.assign(maxlen, '\0');
+    out = reinterpret_cast<unsigned char*>(tmp.data());
+  }
+  if (!in[0].empty()) std::memcpy(out, in[0].data(), in[0].size());
   if (op == bitop_kind::not_) {
     for (std::size_t j = 0; j < maxlen; ++j) out[j] = static_cast<unsigned char>(~out[j]);
   } else {
@@ -405,8 +418,9 @@ op_result<bitop_out> op_bitop(database& db, bitop_kind op, std::string_view dest
       }
     }
   }
-  value& v = db.set(dest, value::make_string(res));
-  v.mutable_str();  // Redis stores the result as a raw string object
+  if (maxlen < in_place_from) nv = value::make_string(tmp);
+  nv.mutable_str();  // Redis stores the result as a raw string object
+  db.set(dest, std::move(nv));
   return bitop_out{maxlen, true};
 }
 

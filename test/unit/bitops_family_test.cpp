@@ -475,6 +475,22 @@ BOOST_AUTO_TEST_CASE(bitop_operations) {
   BOOST_TEST((bytes("r") == wxor));
 }
 
+BOOST_AUTO_TEST_CASE(bitop_results_of_a_megabyte_and_more) {
+  // From 1 MB on the result is built in place in the new value.
+  BOOST_TEST(run({"SETBIT", "big", "8388608", "1"}) == "0");  // 1 MB + 1 byte
+  BOOST_TEST(run({"SET", "s", "ab"}) == "+OK");
+  BOOST_TEST(run({"BITOP", "NOT", "nb", "big"}) == "1048577");
+  BOOST_TEST(num({"BITCOUNT", "nb"}) == 8 * 1048577 - 1);
+  BOOST_TEST(run({"BITOP", "OR", "big", "s", "big"}) == "1048577");  // destination among sources
+  BOOST_TEST(bytes("big").substr(0, 3) == std::string("ab\0", 3));
+  BOOST_TEST(num({"BITCOUNT", "big"}) == 3 + 3 + 1);
+  BOOST_TEST(run({"BITOP", "AND", "a", "nb", "big"}) == "1048577");
+  BOOST_TEST(num({"BITCOUNT", "a"}) == 6);
+  BOOST_TEST(run({"BITOP", "XOR", "a", "nb", "big", "missing"}) == "1048577");
+  BOOST_TEST(num({"BITCOUNT", "a"}) == 8 * 1048577 - 6);
+  BOOST_TEST(run({"OBJECT", "ENCODING", "a"}) == "\"raw\"");
+}
+
 BOOST_AUTO_TEST_CASE(bitop_destination_rules) {
   BOOST_TEST(run({"SET", "a", "abc"}) == "+OK");
   // The result replaces any value and TTL at the destination.
