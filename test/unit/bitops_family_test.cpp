@@ -251,6 +251,18 @@ BOOST_AUTO_TEST_CASE(offset_limit_follows_proto_max_bulk_len) {
   BOOST_TEST(num({"STRLEN", "k2"}) == 18);
 }
 
+BOOST_AUTO_TEST_CASE(aof_replay_ignores_the_offset_limit) {
+  // Redis's mustObeyClient: the loader replays what was accepted, whatever the limit now.
+  set_max_bulk(10);
+  h.client().replaying_aof = true;
+  BOOST_TEST(run({"SETBIT", "k", "100", "1"}) == "0");
+  BOOST_TEST(run({"BITFIELD", "k", "SET", "u8", "#20", "7"}) == "[0]");
+  BOOST_TEST(run({"SETBIT", "k", "-1", "1"}) == bad_offset);
+  h.client().replaying_aof = false;
+  BOOST_TEST(run({"SETBIT", "k", "100", "1"}) == bad_offset);
+  BOOST_TEST(num({"STRLEN", "k"}) == 21);
+}
+
 // ---- BITCOUNT ----
 
 BOOST_AUTO_TEST_CASE(bitcount_ranges) {
