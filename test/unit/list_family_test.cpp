@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE list_family
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <deque>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -444,6 +447,77 @@ BOOST_AUTO_TEST_CASE(memory_and_clone) {
   run({"LSET", "l", "0", "changed"});
   BOOST_TEST(run({"LINDEX", "l2", "0"}) == "\"0\"");
   BOOST_TEST(run({"LRANGE", "l2", "998", "-1"}) == R"(["998","999"])");
+}
+
+// ---- the store type against a model ----
+
+BOOST_AUTO_TEST_CASE(random_operations_match_a_deque) {
+  for (int fill : {1, 2, 5, -1, 0}) {
+    list_value l(fill);
+    std::deque<std::string> model;
+    std::mt19937 rng(42 + fill);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    auto elem = [&] { return pick(4) == 0 ? std::string(pick(300), 'x') : std::to_string(pick(20)); };
+    for (int step = 0; step < 4000; ++step) {
+      int op = pick(9);
+      if (op <= 1 || model.empty()) {
+        auto s = elem();
+        if (op == 0) l.push(list_value::end::head, s), model.push_front(s);
+        else l.push(list_value::end::tail, s), model.push_back(s);
+      } else if (op == 2) {
+        auto n = static_cast<std::size_t>(pick(4));
+        bool head = pick(2);
+        n = std::min(n, model.size());
+        l.erase(head ? 0 : model.size() - n, n);
+        for (std::size_t i = 0; i < n; ++i) head ? model.pop_front() : model.pop_back();
+      } else if (op == 3) {
+        auto i = pick(static_cast<int>(model.size()));
+        auto s = elem();
+        BOOST_REQUIRE(l.set(i - static_cast<int>(model.size()) * pick(2), s));
+        model[static_cast<std::size_t>(i)] = s;
+      } else if (op == 4) {
+        auto pivot = std::to_string(pick(20));
+        auto s = elem();
+        bool after = pick(2);
+        auto it = std::find(model.begin(), model.end(), pivot);
+        BOOST_REQUIRE(l.insert(pivot, s, after) == (it != model.end()));
+        if (it != model.end()) model.insert(after ? it + 1 : it, s);
+      } else if (op == 5) {
+        auto s = std::to_string(pick(20));
+        std::int64_t count = pick(5) - 2;
+        std::size_t want = 0;
+        if (count >= 0) {
+          for (auto it = model.begin(); it != model.end();)
+            if (*it == s && (count == 0 || want < static_cast<std::size_t>(count))) it = model.erase(it), ++want;
+            else ++it;
+        } else {
+          for (auto i = model.size(); i-- > 0;)
+            if (model[i] == s && want < static_cast<std::size_t>(-count)) model.erase(model.begin() + i), ++want;
+        }
+        BOOST_REQUIRE(l.remove(count, s) == want);
+      } else if (op == 6) {
+        auto start = static_cast<std::size_t>(pick(static_cast<int>(model.size())));
+        auto n = static_cast<std::size_t>(pick(8));
+        l.erase(start, n);
+        n = std::min(n, model.size() - start);
+        model.erase(model.begin() + start, model.begin() + start + n);
+      } else {
+        // Reads: index both ways and walks in both directions.
+        BOOST_REQUIRE(l.length() == model.size());
+        kvd::store::listpack::int_buf buf;
+        std::size_t i = 0;
+        for (auto it = l.at(0); it.valid(); it.next(), ++i) BOOST_REQUIRE(it.get(buf) == model[i]);
+        BOOST_REQUIRE(i == model.size());
+        for (auto it = l.at(model.size() - 1, true); it.valid(); it.next()) BOOST_REQUIRE(it.get(buf) == model[--i]);
+        auto k = static_cast<std::size_t>(pick(static_cast<int>(model.size())));
+        BOOST_REQUIRE(l.at(k).get(buf) == model[k]);
+      }
+      BOOST_REQUIRE(l.length() == model.size());
+      BOOST_REQUIRE(l.node_count() <= l.length());  // no empty node is left behind
+    }
+    auto copy = l.clone();
+    BOOST_TEST(copy->length() == model.size());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
