@@ -528,7 +528,7 @@ BOOST_AUTO_TEST_CASE(aof_propagation) {
 BOOST_AUTO_TEST_CASE(store_hash_sizes_and_memory) {
   using kvd::store::hash;
   using kvd::store::hash_value;
-  BOOST_TEST(sizeof(hash) == 16u);
+  BOOST_TEST(sizeof(kvd::store::value) == 32u);
   BOOST_TEST(sizeof(kvd::store::dict<hash_value>::node) == 48u);
   hash_value a("0123456789abcde"), b("0123456789abcdef");
   BOOST_TEST(a.is_inline());
@@ -541,23 +541,49 @@ BOOST_AUTO_TEST_CASE(store_hash_sizes_and_memory) {
   BOOST_TEST(b.view().empty());
 
   kvd::store::hash_limits lim;
-  hash h;
+  kvd::store::value v = hash::make();
+  hash h(v);
   BOOST_TEST(h.encoding() == "listpack");
+  BOOST_TEST(v.encoding() == "listpack");
+  BOOST_TEST(v.has_listpack());
   BOOST_TEST(h.set("f", "v", lim));
   BOOST_TEST(!h.set("f", "w", lim));
-  std::size_t small = h.memory_usage();
-  BOOST_TEST(small < 64u);
+  std::size_t small = v.heap_bytes();  // the listpack alone: no object around it
+  BOOST_TEST(small == 7u + 3 + 3);  // header+end, then "f" and "w" at 3 bytes each
   for (int i = 0; i < 1000; ++i) h.set("field" + std::to_string(i), std::string(20, 'x'), lim);
   BOOST_TEST(h.encoding() == "hashtable");
+  BOOST_TEST(v.encoding() == "hashtable");
+  BOOST_TEST(!v.has_listpack());
   BOOST_TEST(h.length() == 1001u);
-  std::size_t big = h.memory_usage();
+  std::size_t big = v.heap_bytes();
   BOOST_TEST(big > 1000u * 48);
   BOOST_TEST(big < 1000u * 100);
   for (int i = 0; i < 1000; ++i) BOOST_TEST(h.erase("field" + std::to_string(i)));
-  BOOST_TEST(h.memory_usage() < big / 10);
-  auto copy = h.clone();
-  BOOST_TEST(copy->length() == 1u);
-  BOOST_TEST(copy->encoding() == "hashtable");
+  BOOST_TEST(v.heap_bytes() < big / 10);
+  auto copy = v.clone();
+  BOOST_TEST(hash(copy).length() == 1u);
+  BOOST_TEST(copy.encoding() == "hashtable");
+  kvd::store::value w = hash::make();
+  hash(w).set("a", "1", lim);
+  kvd::store::value w2 = w.clone();
+  hash(w2).set("b", "2", lim);
+  BOOST_TEST(hash(w).length() == 1u);
+  BOOST_TEST(hash(w2).length() == 2u);
+  BOOST_TEST(w2.has_listpack());
+  // A conversion keeps the key's metadata.
+  w.set_has_expire(true);
+  w.set_lru(1234);
+  hash(w).convert_to_table();
+  BOOST_TEST(w.has_expire());
+  BOOST_TEST(w.lru() == 1234u);
+  BOOST_TEST(w.encoding() == "hashtable");
+  // Values move between nodes (RENAME) with their representation.
+  kvd::store::value moved(std::move(w2));
+  BOOST_TEST(moved.has_listpack());
+  BOOST_TEST(w2.is_string());
+  moved.set_string("now a string");
+  BOOST_TEST(moved.str() == "now a string");
+  BOOST_TEST(!moved.has_listpack());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
