@@ -1,7 +1,8 @@
 // The SORTED SET command family, Redis 7.0 semantics (src/t_zset.c): ZADD ZINCRBY ZREM ZCARD
 // ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT ZRANGE ZRANGESTORE ZREVRANGE ZRANGEBYSCORE
 // ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP
-// ZRANDMEMBER ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD
+// ZRANDMEMBER ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD (sets are
+// accepted as their inputs, each member with score 1)
 // ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ZSCAN.
 // Layout per STYLE.md "A family file": store ops and helpers, then the cmd_* handlers, then the
 // registration rows. Every handler runs with the shard locks of its keys held.
@@ -27,6 +28,7 @@
 #include "kvd/command/error.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
+#include "kvd/store/set.hpp"
 #include "kvd/store/zset.hpp"
 #include "kvd/util/glob.hpp"
 #include "kvd/util/numbers.hpp"
@@ -822,16 +824,33 @@ void cmd_zrandmember(command_context& c) {
   }
 }
 
-/// One input of ZUNION/ZINTER/ZDIFF: a zset (a set input counts each member with score 1).
+/// One input of ZUNION/ZINTER/ZDIFF/ZINTERCARD and their STORE forms: a zset, or a set whose
+/// members all count with score 1 (Redis zuiNext/zuiFind on OBJ_SET), or a missing key.
 struct zsrc {
   const zset* z = nullptr;
+  const store::set_object* set = nullptr;
   double weight = 1.0;
-  [[nodiscard]] std::size_t size() const noexcept { return z ? z->length() : 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return z ? z->length() : set ? set->length() : 0; }
+  [[nodiscard]] const void* subject() const noexcept {
+    return z ? static_cast<const void*>(z) : static_cast<const void*>(set);
+  }
+  /// Calls f(member, score) for every element; f returns false to stop.
   template <class F>
   void each(F&& f) const {
-    if (z) z->walk(0, false, [&](std::string_view m, double s) { return f(m, s), true; });
+    if (z) {
+      z->walk(0, false, [&](std::string_view m, double s) { return static_cast<bool>(f(m, s)); });
+    } else if (set) {
+      bool go = true;
+      set->for_each([&](const store::set_member& m) {
+        if (go) go = f(m.view(), 1.0);
+      });
+    }
   }
-  [[nodiscard]] std::optional<double> find(std::string_view m) const { return z ? z->score(m) : std::nullopt; }
+  [[nodiscard]] std::optional<double> find(std::string_view m) const {
+    if (z) return z->score(m);
+    if (set && set->contains(m)) return 1.0;
+    return std::nullopt;
+  }
 };
 
 enum class setop { uni, inter, diff };
@@ -862,8 +881,9 @@ void zsetop_generic(command_context& c, bool store, std::size_t numkeys_idx, set
   for (std::size_t i = 0; i < setnum; ++i, ++j) {
     value* v = c.db.lookup_read(c.arg(j));
     if (v) {
-      if (v->type() != value_type::zset) return c.rb.error(err::wrong_type);
-      src[i].z = static_cast<const zset*>(v->obj());
+      if (v->type() == value_type::zset) src[i].z = static_cast<const zset*>(v->obj());
+      else if (v->type() == value_type::set) src[i].set = static_cast<const store::set_object*>(v->obj());
+      else return c.rb.error(err::wrong_type);
     }
   }
   aggr ag = aggr::sum;
@@ -907,12 +927,12 @@ void zsetop_generic(command_context& c, bool store, std::size_t numkeys_idx, set
   if (op == setop::inter) {
     if (src[0].size() > 0) {
       bool stop = false;
-      src[0].z->walk(0, false, [&](std::string_view m, double s0) {
+      src[0].each([&](std::string_view m, double s0) {
         double score = src[0].weight * s0;
         if (std::isnan(score)) score = 0;
         std::size_t k = 1;
         for (; k < setnum; ++k) {
-          auto v = src[k].z == src[0].z ? std::optional<double>(s0) : src[k].find(m);
+          auto v = src[k].subject() == src[0].subject() ? std::optional<double>(s0) : src[k].find(m);
           if (!v) break;
           aggregate(score, *v * src[k].weight, ag);
         }
@@ -937,6 +957,7 @@ void zsetop_generic(command_context& c, bool store, std::size_t numkeys_idx, set
         auto it = acc.find(std::string(m));
         if (it == acc.end()) acc.emplace(std::string(m), score);
         else aggregate(it->second, score, ag);
+        return true;
       });
     }
     out.reserve(acc.size());
@@ -944,8 +965,9 @@ void zsetop_generic(command_context& c, bool store, std::size_t numkeys_idx, set
   } else {
     src[0].each([&](std::string_view m, double s) {
       for (std::size_t k = 1; k < setnum; ++k)
-        if (src[k].find(m)) return;
+        if (src[k].find(m)) return true;
       out.emplace_back(std::string(m), s);
+      return true;
     });
   }
   if (cardinality_only) return c.rb.integer(static_cast<std::int64_t>(cardinality));

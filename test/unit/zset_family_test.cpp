@@ -264,6 +264,14 @@ BOOST_AUTO_TEST_CASE(set_operations) {
   BOOST_TEST(run({"ZUNIONSTORE", "d", "2", "a", "b", "WITHSCORES"}) == syntax);
   BOOST_TEST(run({"ZUNION", "2", "a", "b", "WEIGHTS", "0", "inf", "WITHSCORES"}) ==
              "[\"x\",0,\"w\",inf,\"y\",inf,\"z\",inf]");
+  // Sets count each member with score 1.
+  run({"SADD", "s", "y", "q"});
+  BOOST_TEST(run({"ZUNION", "2", "a", "s", "WITHSCORES"}) == "[\"q\",1,\"x\",1,\"y\",3,\"z\",3]");
+  BOOST_TEST(run({"ZINTER", "2", "s", "b", "WEIGHTS", "5", "1", "WITHSCORES"}) == "[\"y\",15]");
+  BOOST_TEST(run({"ZDIFF", "2", "s", "a", "WITHSCORES"}) == "[\"q\",1]");
+  BOOST_TEST(run({"ZINTERCARD", "2", "s", "s"}) == "2");
+  run({"SET", "str", "x"});
+  BOOST_TEST(run({"ZUNION", "2", "a", "str"}) == wrongtype);
   BOOST_TEST(run({"ZDIFFSTORE", "d", "2", "a", "a"}) == "0");
   BOOST_TEST(run({"EXISTS", "d"}) == "0");
 }
