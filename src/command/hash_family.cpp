@@ -50,31 +50,32 @@ store::hash_limits limits_of(const command_context& c) {
           c.server.config.hash_max_listpack_value.load(std::memory_order_relaxed)};
 }
 
-/// Reads: the hash at `key` (nullptr when absent), or WRONGTYPE. Counts keyspace hits and
-/// misses (Redis lookupKeyRead).
-op_result<const hash*> op_read(database& db, std::string_view key) {
+/// Reads: the hash at `key` (a null handle when absent), or WRONGTYPE. Counts keyspace hits
+/// and misses (Redis lookupKeyRead).
+op_result<hash> op_read(database& db, std::string_view key) {
   const value* v = db.lookup_read(key);
-  if (!v) return static_cast<const hash*>(nullptr);
+  if (!v) return hash();
   if (v->type() != value_type::hash) return op_status::wrong_type;
-  return static_cast<const hash*>(v->obj());
+  return hash(*v);
 }
 
-/// Writes on an existing hash (HDEL): the hash at `key` (nullptr when absent), or WRONGTYPE.
-op_result<hash*> op_write(database& db, std::string_view key) {
+/// Writes on an existing hash (HDEL): the hash at `key` (a null handle when absent), or
+/// WRONGTYPE.
+op_result<hash> op_write(database& db, std::string_view key) {
   value* v = db.lookup_write(key);
-  if (!v) return static_cast<hash*>(nullptr);
+  if (!v) return hash();
   if (v->type() != value_type::hash) return op_status::wrong_type;
-  return static_cast<hash*>(v->obj());
+  return hash(*v);
 }
 
 /// HSET, HMSET, HSETNX, HINCRBY, HINCRBYFLOAT (Redis hashTypeLookupWriteOrCreate): the hash
 /// at `key`, created empty (listpack) when absent, or WRONGTYPE. Callers always store a
 /// field into a hash they created, so no empty key is left behind.
-op_result<hash*> op_write_or_create(database& db, std::string_view key) {
+op_result<hash> op_write_or_create(database& db, std::string_view key) {
   value* v = db.lookup_write(key);
-  if (!v) v = &db.add(key, value::make_collection(value_type::hash, std::make_unique<hash>()));
+  if (!v) v = &db.add(key, hash::make());
   else if (v->type() != value_type::hash) return op_status::wrong_type;
-  return static_cast<hash*>(v->obj());
+  return hash(*v);
 }
 
 /// HSET, HMSET: sets the field/value pairs args[0], args[1], ...; returns how many fields
@@ -83,10 +84,10 @@ op_result<hash*> op_write_or_create(database& db, std::string_view key) {
 op_result<std::int64_t> op_hset(database& db, std::string_view key, args_view pairs, const store::hash_limits& lim) {
   auto r = op_write_or_create(db, key);
   if (!r.ok()) return op_result<std::int64_t>::failure(r.error());
-  hash* h = r.value();
-  h->try_conversion(pairs, lim);
+  hash h = r.value();
+  h.try_conversion(pairs, lim);
   std::int64_t created = 0;
-  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) created += h->set(pairs[i], pairs[i + 1], lim);
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) created += h.set(pairs[i], pairs[i + 1], lim);
   return created;
 }
 
@@ -96,11 +97,11 @@ op_result<bool> op_hsetnx(database& db, std::string_view key, std::string_view f
                           const store::hash_limits& lim) {
   auto r = op_write_or_create(db, key);
   if (!r.ok()) return op_result<bool>::failure(r.error());
-  hash* h = r.value();
-  if (h->exists(field)) return false;
+  hash h = r.value();
+  if (h.exists(field)) return false;
   const std::string_view args[] = {field, val};
-  h->try_conversion(args, lim);
-  h->set(field, val, lim);
+  h.try_conversion(args, lim);
+  h.set(field, val, lim);
   return true;
 }
 
@@ -108,13 +109,13 @@ op_result<bool> op_hsetnx(database& db, std::string_view key, std::string_view f
 op_result<std::int64_t> op_hdel(database& db, std::string_view key, args_view fields) {
   auto r = op_write(db, key);
   if (!r.ok()) return op_result<std::int64_t>::failure(r.error());
-  hash* h = r.value();
-  if (!h) return std::int64_t{0};
+  hash h = r.value();
+  if (!h.valid()) return std::int64_t{0};
   std::int64_t deleted = 0;
   for (auto f : fields) {
-    if (h->erase(f)) {
+    if (h.erase(f)) {
       ++deleted;
-      if (h->length() == 0) {
+      if (h.length() == 0) {
         db.del(key);
         break;
       }
@@ -154,7 +155,7 @@ void cmd_hget(command_context& c) {
   if (!r.ok()) return c.rb.error(r.error());
   hash::int_buf buf;
   std::optional<std::string_view> v;
-  if (r.value()) v = r.value()->get(c.arg(2), buf);
+  if (r.value().valid()) v = r.value().get(c.arg(2), buf);
   if (v) c.rb.bulk(*v);
   else c.rb.null();
 }
@@ -167,7 +168,7 @@ void cmd_hmget(command_context& c) {
   hash::int_buf buf;
   for (std::size_t i = 2; i < c.argc(); ++i) {
     std::optional<std::string_view> v;
-    if (r.value()) v = r.value()->get(c.arg(i), buf);
+    if (r.value().valid()) v = r.value().get(c.arg(i), buf);
     if (v) c.rb.bulk(*v);
     else c.rb.null();
   }
@@ -183,19 +184,19 @@ void cmd_hdel(command_context& c) {
 void cmd_hlen(command_context& c) {
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  c.rb.integer(r.value() ? static_cast<std::int64_t>(r.value()->length()) : 0);
+  c.rb.integer(r.value().valid() ? static_cast<std::int64_t>(r.value().length()) : 0);
 }
 
 void cmd_hstrlen(command_context& c) {
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  c.rb.integer(r.value() ? static_cast<std::int64_t>(r.value()->strlen(c.arg(2))) : 0);
+  c.rb.integer(r.value().valid() ? static_cast<std::int64_t>(r.value().strlen(c.arg(2))) : 0);
 }
 
 void cmd_hexists(command_context& c) {
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  c.rb.integer(r.value() && r.value()->exists(c.arg(2)) ? 1 : 0);
+  c.rb.integer(r.value().valid() && r.value().exists(c.arg(2)) ? 1 : 0);
 }
 
 /// HKEYS, HVALS, HGETALL (Redis genericHgetallCommand): HGETALL replies a map (an empty map
@@ -203,12 +204,12 @@ void cmd_hexists(command_context& c) {
 void hgetall_generic(command_context& c, bool keys, bool vals) {
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  const hash* h = r.value();
-  std::size_t n = h ? h->length() : 0;
+  const hash& h = r.value();
+  std::size_t n = h.valid() ? h.length() : 0;
   if (keys && vals) c.rb.map(n);
   else c.rb.array(n);
-  if (!h) return;
-  h->for_each([&](std::string_view f, std::string_view v) {
+  if (!h.valid()) return;
+  h.for_each([&](std::string_view f, std::string_view v) {
     if (keys) c.rb.bulk(f);
     if (vals) c.rb.bulk(v);
   });
@@ -222,7 +223,8 @@ void cmd_hincrby(command_context& c) {
   if (!incr) return c.rb.error(err::not_integer);
   auto r = op_write_or_create(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  auto res = r.value()->incrby(c.arg(2), *incr, limits_of(c));
+  hash h = r.value();
+  auto res = h.incrby(c.arg(2), *incr, limits_of(c));
   if (!res.error.empty()) return c.rb.error(res.error);
   c.rb.integer(res.value);
 }
@@ -235,7 +237,8 @@ void cmd_hincrbyfloat(command_context& c) {
   if (std::isnan(*incr) || std::isinf(*incr)) return c.rb.error(err_incr_nan);
   auto r = op_write_or_create(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  auto res = r.value()->incrbyfloat(c.arg(2), *incr, limits_of(c));
+  hash h = r.value();
+  auto res = h.incrbyfloat(c.arg(2), *incr, limits_of(c));
   if (!res.error.empty()) return c.rb.error(res.error);
   c.rb.bulk(res.text);
   c.prop.replace({"HSET", std::string(c.arg(1)), std::string(c.arg(2)), res.text});
@@ -258,12 +261,12 @@ void cmd_hrandfield(command_context& c) {
     }
     auto r = op_read(c.db, c.arg(1));
     if (!r.ok()) return c.rb.error(r.error());
-    const hash* h = r.value();
-    if (!h || *l == 0) return c.rb.array(0);
-    std::uint64_t n = h->random_reply_size(*l);
+    const hash& h = r.value();
+    if (!h.valid() || *l == 0) return c.rb.array(0);
+    std::uint64_t n = h.random_reply_size(*l);
     bool pairs = withvalues && c.rb.protocol() >= 3;
     c.rb.array(withvalues && !pairs ? n * 2 : n);
-    h->random_fields(*l, [&](std::string_view f, std::string_view v) {
+    h.random_fields(*l, [&](std::string_view f, std::string_view v) {
       if (pairs) c.rb.array(2);
       c.rb.bulk(f);
       if (withvalues) c.rb.bulk(v);
@@ -272,8 +275,8 @@ void cmd_hrandfield(command_context& c) {
   }
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  if (!r.value()) return c.rb.null();
-  r.value()->random_one([&](std::string_view f, std::string_view) { c.rb.bulk(f); });
+  if (!r.value().valid()) return c.rb.null();
+  r.value().random_one([&](std::string_view f, std::string_view) { c.rb.bulk(f); });
 }
 
 /// Redis parseScanCursorOrReply: strtoul over the C string ("-1", "+1" and "" are
@@ -297,8 +300,8 @@ void cmd_hscan(command_context& c) {
   if (!cursor) return c.rb.error(err_invalid_cursor);
   auto r = op_read(c.db, c.arg(1));
   if (!r.ok()) return c.rb.error(r.error());
-  const hash* h = r.value();
-  if (!h) {
+  const hash& h = r.value();
+  if (!h.valid()) {
     c.rb.array(2);
     c.rb.bulk("0");
     return c.rb.array(0);
@@ -323,7 +326,7 @@ void cmd_hscan(command_context& c) {
     }
   }
   std::vector<std::string> out;  // field, value, field, value...
-  std::uint64_t next = h->scan(*cursor, count, [&](std::string_view f, std::string_view v) {
+  std::uint64_t next = h.scan(*cursor, count, [&](std::string_view f, std::string_view v) {
     if (use_pattern && !util::glob_match(pattern, f)) return;
     out.emplace_back(f);
     out.emplace_back(v);

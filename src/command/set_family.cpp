@@ -306,6 +306,7 @@ void sinter_generic(command_context& c, args_view keys, std::optional<std::strin
   if (!r.ok()) return c.rb.error(r.error());
   const auto& sets = r.value();
   bool empty = std::find(sets.begin(), sets.end(), nullptr) != sets.end();
+  if (!empty && sets.size() == 1 && !dst && !card_only) return reply_set(c, *sets[0]);  // SMEMBERS
   std::vector<set_member> members;
   if (!empty) members = inter_of(sets, card_only ? limit : 0);
   if (card_only) return c.rb.integer(static_cast<std::int64_t>(members.size()));
@@ -374,8 +375,11 @@ void spop_with_count(command_context& c) {
   std::uint64_t size = s->length();
 
   // CASE 1: the whole set, replied as Redis's SUNION of the one key, then the key goes.
+  // That union is a fresh intset when every member is an integer and there are few enough:
+  // its order (sorted) differs from a hashtable's, so only then is the copy worth making.
   if (count >= size) {
-    reply_set(c, *union_of({s}, max_intset_entries(c)));
+    if (s->is_intset() || size > max_intset_entries(c)) reply_set(c, *s);
+    else reply_set(c, *union_of({s}, max_intset_entries(c)));
     c.db.del(key);
     c.prop.replace({"DEL", std::string(key)});
     return;

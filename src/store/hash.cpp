@@ -27,35 +27,16 @@ std::size_t node_extra(const util::small_string& k, const hash_value& v) noexcep
 }
 }  // namespace
 
-hash::hash() { new (raw_) listpack(); }
-
-hash::~hash() {
-  if (is_table()) delete table();
-  else lp().~listpack();
-}
-
-std::string_view hash::encoding() const noexcept { return is_table() ? "hashtable" : "listpack"; }
-
-std::size_t hash::memory_usage() const noexcept {
-  if (!is_table()) return sizeof(hash) + lp().bytes();
-  const table_rep* t = table();
+std::size_t hash_table::memory_usage() const noexcept {
   using node = dict<hash_value>::node;
-  return sizeof(hash) + sizeof(table_rep) + t->d.bucket_bytes() + t->d.size() * sizeof(node) + t->extra;
+  return sizeof(hash_table) + d.bucket_bytes() + d.size() * sizeof(node) + extra;
 }
 
-std::unique_ptr<collection> hash::clone() const {
-  auto out = std::make_unique<hash>();
-  if (!is_table()) {
-    out->lp() = lp().clone();
-    return out;
-  }
-  out->lp().~listpack();
-  out->set_table(new table_rep);  // the new object owns it from here (its destructor frees it)
-  table_rep* dst = out->table();
-  table()->d.for_each([&](const auto& n) {
-    auto h = util::hash_bytes(n.key.view());
-    auto* nn = dst->d.insert_new(n.key.view(), h, hash_value(n.val.view()));
-    dst->extra += node_extra(nn->key, nn->val);
+std::unique_ptr<collection> hash_table::clone() const {
+  auto out = std::make_unique<hash_table>();
+  d.for_each([&](const auto& n) {
+    auto* nn = out->d.insert_new(n.key.view(), util::hash_bytes(n.key.view()), hash_value(n.val.view()));
+    out->extra += node_extra(nn->key, nn->val);
   });
   return out;
 }
@@ -93,7 +74,7 @@ std::size_t hash::strlen(std::string_view field) const noexcept {
 
 void hash::convert_to_table() {
   if (is_table()) return;
-  auto t = std::make_unique<table_rep>();
+  auto t = std::make_unique<hash_table>();
   const listpack& l = lp();
   int_buf fb, vb;
   for (auto p = l.first(); p != listpack::npos;) {
@@ -107,8 +88,7 @@ void hash::convert_to_table() {
     }
     p = l.next(v);
   }
-  lp().~listpack();
-  set_table(t.release());
+  v_->set_collection(std::move(t));
 }
 
 void hash::try_conversion(std::span<const std::string_view> args, const hash_limits& lim) {
@@ -137,7 +117,7 @@ bool hash::set(std::string_view field, std::string_view value, const hash_limits
     if (static_cast<std::int64_t>(l.size() / 2) > lim.max_listpack_entries) convert_to_table();
     return true;
   }
-  table_rep* t = table();
+  hash_table* t = table();
   auto h = util::hash_bytes(field);
   if (auto* n = t->d.find(field, h)) {
     t->extra -= n->val.heap_bytes();
@@ -157,7 +137,7 @@ bool hash::erase(std::string_view field) noexcept {
     lp().erase_range(p, 2);
     return true;
   }
-  table_rep* t = table();
+  hash_table* t = table();
   auto h = util::hash_bytes(field);
   auto* n = t->d.find(field, h);
   if (!n) return false;

@@ -206,6 +206,7 @@ std::size_t set_object::length() const noexcept {
 }
 
 std::size_t set_object::memory_usage() const noexcept {
+  static_assert(sizeof(table::node) == 32, "a set node is next + inline member, no value");
   std::size_t n = sizeof(*this);
   if (auto* is = std::get_if<intset>(&rep_)) return n + is->data_bytes();
   const auto& t = std::get<table>(rep_);

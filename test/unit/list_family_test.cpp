@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "kvd/command/blocking.hpp"
+#include "kvd/command/client_context.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/protocol/capture.hpp"
 #include "kvd/store/keyspace.hpp"
@@ -21,6 +23,13 @@
 namespace {
 
 using kvd::store::list_value;
+
+/// A client handle that counts wake-ups, as a session would post them to its strand.
+struct fake_handle final : kvd::command::client_handle {
+  int woken = 0;
+  void close() override {}
+  void unblocked() override { ++woken; }
+};
 
 struct fixture {
   kvd::test::frozen_clock clk;
@@ -36,6 +45,23 @@ struct fixture {
     return *static_cast<const list_value*>(v->obj());
   }
   bool exists(const std::string& key) { return db().find(key) != nullptr; }
+
+  /// A second connected client that can block (it has a handle), speaking RESP `resp`.
+  std::shared_ptr<kvd::command::client_context> blocker(std::shared_ptr<fake_handle> hd, int resp = 2) {
+    auto c = std::make_shared<kvd::command::client_context>();
+    c->id = h.state().clients.next_id();
+    c->handle = std::move(hd);
+    c->resp = resp;
+    return c;
+  }
+  /// Runs a command as client `c`; returns its immediate reply ("" when it blocked).
+  std::string run_as(kvd::command::client_context& c, std::vector<std::string> args) {
+    return h.run_as(c, std::move(args)).debug_string();
+  }
+  /// The wire reply a served (or timed out) blocked client got.
+  static std::string served(const kvd::command::client_context& c) {
+    return c.blocked_on ? c.blocked_on->reply : "<none>";
+  }
 
   /// Runs a write's handler directly and returns what it would log to the AOF: "-" when
   /// nothing, "self" for its own argv, else the replacement commands joined by " | ".
@@ -518,6 +544,89 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_deque) {
     auto copy = l.clone();
     BOOST_TEST(copy->length() == model.size());
   }
+}
+
+// ---- blocking: served by another client's write ----
+
+BOOST_AUTO_TEST_CASE(blpop_served_by_a_push) {
+  auto hd = std::make_shared<fake_handle>();
+  auto a = blocker(hd);
+  run_as(*a, {"BLPOP", "k1", "k2", "0"});
+  BOOST_REQUIRE(a->blocked_on);
+  BOOST_TEST(h.state().blocking.blocked() == 1u);
+  BOOST_TEST(run({"RPUSH", "k2", "x", "y"}) == "2");
+  BOOST_TEST(hd->woken == 1);
+  BOOST_TEST(served(*a) == "*2\r\n$2\r\nk2\r\n$1\r\nx\r\n");
+  BOOST_TEST(run({"LRANGE", "k2", "0", "-1"}) == R"(["y"])");
+  // A single pushed element is taken before anyone else sees it: the key is gone.
+  auto hd2 = std::make_shared<fake_handle>();
+  auto b = blocker(hd2, 3);
+  run_as(*b, {"BRPOP", "k3", "0"});
+  BOOST_TEST(run({"LPUSH", "k3", "only"}) == "1");
+  BOOST_TEST(!exists("k3"));
+  BOOST_TEST(served(*b) == "*2\r\n$2\r\nk3\r\n$4\r\nonly\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(blocked_on_a_key_of_another_type_keeps_waiting) {
+  auto hd = std::make_shared<fake_handle>();
+  auto a = blocker(hd);
+  run_as(*a, {"BLPOP", "k", "0"});
+  run({"SET", "k", "str"});
+  BOOST_TEST(hd->woken == 0);
+  run({"DEL", "k"});
+  run({"RPUSH", "k", "v"});
+  BOOST_TEST(hd->woken == 1);
+  BOOST_TEST(served(*a) == "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(blmove_served_and_chained) {
+  auto h1 = std::make_shared<fake_handle>(), h2 = std::make_shared<fake_handle>();
+  auto popper = blocker(h2);
+  auto mover = blocker(h1);
+  run_as(*popper, {"BLPOP", "dst", "0"});
+  run_as(*mover, {"BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"});
+  BOOST_TEST(run({"RPUSH", "src", "a", "b"}) == "2");
+  BOOST_TEST(h1->woken == 1);
+  BOOST_TEST(h2->woken == 1);  // the move created dst, which served the popper in turn
+  BOOST_TEST(served(*mover) == "$1\r\nb\r\n");
+  BOOST_TEST(served(*popper) == "*2\r\n$3\r\ndst\r\n$1\r\nb\r\n");
+  BOOST_TEST(run({"LRANGE", "src", "0", "-1"}) == R"(["a"])");
+  BOOST_TEST(!exists("dst"));
+}
+
+BOOST_AUTO_TEST_CASE(brpoplpush_with_wrong_type_destination_gets_the_error) {
+  auto hd = std::make_shared<fake_handle>();
+  auto a = blocker(hd);
+  run({"SET", "dst", "str"});
+  run_as(*a, {"BRPOPLPUSH", "src", "dst", "0"});
+  BOOST_REQUIRE(a->blocked_on);
+  run({"RPUSH", "src", "v"});
+  BOOST_TEST(hd->woken == 1);
+  BOOST_TEST(served(*a) == "-" + wrongtype.substr(1) + "\r\n");
+  BOOST_TEST(run({"LRANGE", "src", "0", "-1"}) == R"(["v"])");  // nothing moved
+}
+
+BOOST_AUTO_TEST_CASE(blmpop_served_with_count) {
+  auto hd = std::make_shared<fake_handle>();
+  auto a = blocker(hd);
+  run_as(*a, {"BLMPOP", "0", "2", "x", "y", "RIGHT", "COUNT", "2"});
+  BOOST_REQUIRE(a->blocked_on);
+  run({"RPUSH", "y", "1", "2", "3"});
+  BOOST_TEST(hd->woken == 1);
+  BOOST_TEST(served(*a) == "*2\r\n$1\r\ny\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
+  BOOST_TEST(run({"LRANGE", "y", "0", "-1"}) == R"(["1"])");
+}
+
+BOOST_AUTO_TEST_CASE(waiters_are_served_in_order) {
+  auto h1 = std::make_shared<fake_handle>(), h2 = std::make_shared<fake_handle>();
+  auto a = blocker(h1), b = blocker(h2);
+  run_as(*a, {"BRPOP", "k", "0"});
+  run_as(*b, {"BLPOP", "k", "0"});
+  run({"RPUSH", "k", "1", "2", "3"});
+  BOOST_TEST(served(*a) == "*2\r\n$1\r\nk\r\n$1\r\n3\r\n");
+  BOOST_TEST(served(*b) == "*2\r\n$1\r\nk\r\n$1\r\n1\r\n");
+  BOOST_TEST(run({"LRANGE", "k", "0", "-1"}) == R"(["2"])");
+  BOOST_TEST(h.state().blocking.blocked() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

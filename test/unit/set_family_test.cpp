@@ -531,8 +531,8 @@ BOOST_AUTO_TEST_CASE(random_member_distribution) {
     BOOST_TEST(hits.size() == static_cast<std::size_t>(members));
     double expect = static_cast<double>(draws) / members, chi = 0;
     for (auto& [m, n] : hits) chi += (n - expect) * (n - expect) / expect;
-    // df = members-1 = 49: the 99.99th percentile is about 95.
-    BOOST_TEST_CONTEXT(key << " " << cmd[0] << " chi2=" << chi) { BOOST_TEST(chi < 95.0); }
+    // df = members-1 = 49: P(chi2 > 115) is below 1e-6 for a uniform draw.
+    BOOST_TEST_CONTEXT(key << " " << cmd[0] << " chi2=" << chi) { BOOST_TEST(chi < 115.0); }
   };
   fill("h", 50, "member:");
   fill("i", 50, "");
@@ -554,7 +554,7 @@ BOOST_AUTO_TEST_CASE(random_member_distribution) {
   BOOST_TEST(first.size() == 10u);
   double chi = 0;
   for (auto& [m, n] : first) chi += (n - 500.0) * (n - 500.0) / 500.0;
-  BOOST_TEST(chi < 40.0);  // df 9: 99.99th percentile about 33
+  BOOST_TEST(chi < 48.0);  // df 9: P(chi2 > 48) is below 1e-6
 }
 
 /// random_member stays uniform when chains differ in length and after deletions shrink
@@ -570,7 +570,7 @@ BOOST_AUTO_TEST_CASE(random_member_after_shrink) {
   BOOST_TEST(hits.size() == 20u);
   double chi = 0;
   for (auto& [m, n] : hits) chi += (n - 2000.0) * (n - 2000.0) / 2000.0;
-  BOOST_TEST(chi < 60.0);  // df 19: 99.99th percentile about 51
+  BOOST_TEST(chi < 72.0);  // df 19: P(chi2 > 72) is below 1e-6
 }
 
 // ---- SSCAN ----

@@ -7,12 +7,15 @@
 // A listpack converts to a hashtable where Redis converts (hashTypeTryConversion before a
 // write, hashTypeSet after it), never back.
 //
-// Memory: the hash object is 16 bytes (vtable + one tagged word that holds either the
-// listpack's byte pointer or the table pointer), so a small hash costs one 16-byte object
-// plus its listpack. A hashtable field costs one 48-byte dict node (next, 24-byte field
-// with 23 bytes inline, 16-byte value with 15 bytes inline) plus its bucket slot.
+// Memory: a listpack-encoded hash is a bare listpack inside the keyspace value
+// (value::make_listpack): no object around it, so a small hash costs its listpack bytes only,
+// as in Redis. The hashtable encoding is a hash_table collection object; a field costs one
+// 48-byte dict node (next, 24-byte field with 23 bytes inline, 16-byte value with 15 bytes
+// inline) plus its bucket slot.
 //
-// Not thread-safe: the owning shard's lock protects it. string_views returned by reads
+// `hash` is a handle over a keyspace value of type hash (either encoding); conversions
+// replace the value's representation in place (value::set_collection), keeping its TTL and
+// LRU. Not thread-safe: the owning shard's lock protects it. string_views returned by reads
 // point into the hash (or into the caller's buffer) and stay valid until the next write.
 #pragma once
 #include <algorithm>
@@ -112,8 +115,27 @@ struct hash_limits {
   std::int64_t max_listpack_value = 64;     ///< bytes per field or value
 };
 
-/// A Redis hash. Starts as an empty listpack; see the file comment for the encodings.
-class hash final : public collection {
+/// The hashtable encoding: the collection object a value of type hash holds once converted.
+class hash_table final : public collection {
+ public:
+  /// "hashtable".
+  [[nodiscard]] std::string_view encoding() const noexcept override { return "hashtable"; }
+  /// Heap bytes: this object, the bucket array, the nodes, and the bytes of long fields and
+  /// values outside the nodes. O(1).
+  [[nodiscard]] std::size_t memory_usage() const noexcept override;
+  /// Deep copy (COPY).
+  [[nodiscard]] std::unique_ptr<collection> clone() const override;
+  /// Number of fields.
+  [[nodiscard]] std::size_t length() const noexcept override { return d.size(); }
+
+  dict<hash_value> d;     ///< field -> value
+  std::size_t extra = 0;  ///< heap bytes of fields and values outside the nodes
+};
+
+/// Operations on a keyspace value of type hash, in either encoding (Redis t_hash.c
+/// hashType* functions). A non-owning handle: valid while the value is; writes may change
+/// the value's representation (listpack -> hashtable).
+class hash {
  public:
   /// Buffer for listpack integer entries rendered as text (reads may return views into it).
   using int_buf = listpack::int_buf;
@@ -124,23 +146,21 @@ class hash final : public collection {
   static constexpr std::string_view err_overflow = "ERR increment or decrement would overflow";
   static constexpr std::string_view err_nan = "ERR increment would produce NaN or Infinity";
 
-  /// An empty listpack-encoded hash.
-  hash();
-  ~hash() override;
-  hash(const hash&) = delete;
-  hash& operator=(const hash&) = delete;
+  /// A new, empty hash value (listpack encoding, Redis createHashObject).
+  static value make() { return value::make_listpack(value_type::hash, listpack()); }
 
+  /// A null handle (valid() false).
+  hash() noexcept = default;
+  /// The hash held by `v`. Precondition: v.type() == value_type::hash. Read-only callers
+  /// may pass a const value and must then call only the const members.
+  explicit hash(const value& v) noexcept : v_(const_cast<value*>(&v)) {}
+
+  [[nodiscard]] bool valid() const noexcept { return v_ != nullptr; }
   /// "listpack" or "hashtable".
-  [[nodiscard]] std::string_view encoding() const noexcept override;
-  /// Heap bytes: this object, the listpack, or the table (struct, buckets, nodes, and the
-  /// out-of-node bytes of long fields and values). O(1).
-  [[nodiscard]] std::size_t memory_usage() const noexcept override;
-  /// Deep copy in the same encoding (listpack order kept).
-  [[nodiscard]] std::unique_ptr<collection> clone() const override;
-  /// Number of fields (HLEN).
-  [[nodiscard]] std::size_t length() const noexcept override;
-
+  [[nodiscard]] std::string_view encoding() const noexcept { return is_table() ? "hashtable" : "listpack"; }
   [[nodiscard]] bool is_listpack() const noexcept { return !is_table(); }
+  /// Number of fields (HLEN).
+  [[nodiscard]] std::size_t length() const noexcept;
 
   // ---- Reads ----
 
@@ -256,25 +276,10 @@ class hash final : public collection {
   void convert_to_table();
 
  private:
-  /// The hashtable form, on the heap; `extra` counts heap bytes outside the nodes.
-  struct table_rep {
-    dict<hash_value> d;
-    std::size_t extra = 0;
-  };
-
-  [[nodiscard]] std::uintptr_t word() const noexcept {
-    std::uintptr_t w;
-    std::memcpy(&w, raw_, sizeof w);
-    return w;
-  }
-  [[nodiscard]] bool is_table() const noexcept { return (word() & 1) != 0; }
-  [[nodiscard]] table_rep* table() const noexcept { return reinterpret_cast<table_rep*>(word() & ~std::uintptr_t{1}); }
-  [[nodiscard]] listpack& lp() noexcept { return *std::launder(reinterpret_cast<listpack*>(raw_)); }
-  [[nodiscard]] const listpack& lp() const noexcept { return *std::launder(reinterpret_cast<const listpack*>(raw_)); }
-  void set_table(table_rep* t) noexcept {
-    auto w = reinterpret_cast<std::uintptr_t>(t) | 1;
-    std::memcpy(raw_, &w, sizeof w);
-  }
+  [[nodiscard]] bool is_table() const noexcept { return !v_->has_listpack(); }
+  [[nodiscard]] hash_table* table() const noexcept { return static_cast<hash_table*>(v_->obj()); }
+  [[nodiscard]] listpack& lp() noexcept { return v_->lp(); }
+  [[nodiscard]] const listpack& lp() const noexcept { return v_->lp(); }
   /// Position of the field entry `field` in the listpack, or npos.
   [[nodiscard]] listpack::pos lp_find(std::string_view field) const noexcept;
 
@@ -285,10 +290,8 @@ class hash final : public collection {
   template <class F>
   void random_unique(std::size_t n, F&& f) const;
 
-  alignas(listpack) unsigned char raw_[sizeof(listpack)];
+  value* v_ = nullptr;
 };
-
-static_assert(sizeof(hash) == 16, "a small hash must stay one 16-byte object plus its listpack");
 
 namespace detail {
 /// A uniformly random 64-bit number from the calling thread's generator.
