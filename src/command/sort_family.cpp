@@ -56,7 +56,7 @@ std::optional<std::string> lookup_by_pattern(database& db, std::string_view patt
   if (!field.empty()) {
     if (v->type() != value_type::hash) return std::nullopt;
     store::hash::int_buf buf;
-    auto got = static_cast<const store::hash*>(v->obj())->get(field, buf);
+    auto got = store::hash(*v).get(field, buf);  // small hashes are listpacks held by the value
     if (!got) return std::nullopt;
     return std::string(*got);
   }
