@@ -31,6 +31,10 @@ while [ $# -gt 0 ]; do
 done
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "N must be a positive integer, got '$N'" >&2; exit 2; }
 KVD_FLAGS=("$@")
+IFS=, read -ra case_list <<<"$CASES"
+for c in "${case_list[@]}"; do
+  case "$c" in list|set|hash|zset|hashes) ;; *) echo "unknown case '$c' (see --help)" >&2; exit 2 ;; esac
+done
 
 # gen CASE FILE: writes the case's commands as RESP into FILE, prints the number of commands.
 gen() {
@@ -84,26 +88,26 @@ check() {
       expect LLEN "$N" "$(cli LLEN list)"
       expect "LINDEX list 0" value:0 "$(cli LINDEX list 0)"
       expect "LINDEX list -1" "value:$last" "$(cli LINDEX list -1)"
-      key=list ;;
+      key="list" ;;
     set)
       expect SCARD "$N" "$(cli SCARD set)"
       expect "SISMEMBER member:$last" 1 "$(cli SISMEMBER set "member:$last")"
       expect "SISMEMBER value:0" 0 "$(cli SISMEMBER set value:0)"
-      key=set ;;
+      key="set" ;;
     hash)
       expect HLEN "$N" "$(cli HLEN hash)"
       expect "HGET field:$last" "value:$last" "$(cli HGET hash "field:$last")"
-      key=hash ;;
+      key="hash" ;;
     zset)
       expect ZCARD "$N" "$(cli ZCARD zset)"
       expect "ZSCORE member:$last" "$last" "$(cli ZSCORE zset "member:$last")"
       expect "ZRANGE 0 0" member:0 "$(cli ZRANGE zset 0 0)"
-      key=zset ;;
+      key="zset" ;;
     hashes)
       expect DBSIZE "$N" "$(cli DBSIZE)"
       expect "HLEN hash:0" 3 "$(cli HLEN hash:0)"
       expect "HGET hash:$last field3" "value:$last" "$(cli HGET "hash:$last" field3)"
-      key=hash:0 ;;
+      key="hash:0" ;;
   esac
   cli OBJECT ENCODING "$key"
 }
@@ -150,9 +154,7 @@ echo "field1..field3 -> 'value:<n>'. Loaded with redis-cli --pipe, $BATCH elemen
 echo "(one HSET per key for hashes); each server fresh and alone per case."
 echo
 
-IFS=, read -ra case_list <<<"$CASES"
 for c in "${case_list[@]}"; do
-  case "$c" in list|set|hash|zset|hashes) ;; *) echo "unknown case '$c'" >&2; exit 2 ;; esac
   file="$BENCH_TMP/$c.resp"
   commands=$(gen "$c" "$file")
   measure kvd "$c" "$file" "$commands"
