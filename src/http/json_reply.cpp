@@ -55,6 +55,9 @@ json::value reply_to_json(const protocol::reply& r, const json_options& opt) {
     case kind::dbl:
       if (std::isnan(r.dbl)) return "nan";
       if (std::isinf(r.dbl)) return r.dbl > 0 ? "inf" : "-inf";
+      // Whole numbers as JSON integers (a score of 1 reads "1", not Boost.JSON's "1E0").
+      if (std::trunc(r.dbl) == r.dbl && std::fabs(r.dbl) < 9007199254740992.0)
+        return static_cast<std::int64_t>(r.dbl);
       return r.dbl;
     case kind::boolean: return r.num != 0;
     case kind::null:

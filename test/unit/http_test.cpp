@@ -224,6 +224,16 @@ BOOST_AUTO_TEST_CASE(aggregates) {
   arr.elems.push_back(leaf(reply::kind::bulk, "a"));
   arr.elems.push_back(leaf(reply::kind::error, "ERR x"));
   BOOST_TEST(kvd::http::reply_to_json(arr) == json::parse(R"(["a",{"error":"ERR x"}])"));
+  // Whole doubles (zset scores) are written as JSON integers, others as doubles.
+  reply d = leaf(reply::kind::dbl);
+  d.dbl = 2.0;
+  BOOST_TEST(json::serialize(kvd::http::reply_to_json(d)) == "2");
+  d.dbl = -3.0;
+  BOOST_TEST(json::serialize(kvd::http::reply_to_json(d)) == "-3");
+  d.dbl = 0.25;
+  BOOST_TEST(kvd::http::reply_to_json(d).as_double() == 0.25);
+  d.dbl = 1e300;
+  BOOST_TEST(kvd::http::reply_to_json(d).is_double());
 }
 
 BOOST_AUTO_TEST_CASE(error_bodies) {
