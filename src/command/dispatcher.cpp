@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "kvd/protocol/resp_writer.hpp"
 #include "kvd/util/clock.hpp"
 
 namespace kvd::command {
@@ -42,6 +43,17 @@ key_locks::key_locks(store::keyspace& ks, const command_spec& cmd, args_view arg
   if (!big_.empty()) big_.resize(n);
   else n_ = n;
   for (std::size_t i = 0; i < n; ++i) ks.lock_at(b[i]).lock();
+}
+
+key_locks::key_locks(store::keyspace& ks) : ks_(ks), all_(true) {
+  for (std::size_t i = 0; i < ks.lock_count(); ++i) ks.lock_at(i).lock();
+}
+
+bool key_locks::holds(std::size_t idx) const noexcept {
+  if (all_) return true;
+  const std::size_t* b = big_.empty() ? small_ : big_.data();
+  std::size_t n = big_.empty() ? n_ : big_.size();
+  return std::binary_search(b, b + n, idx);
 }
 
 key_locks::~key_locks() {
@@ -169,6 +181,7 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
     c.last_command = cmd->fullname;
   }
   std::int64_t start = util::now_us();
+  std::vector<std::pair<int, std::string>> retry;
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
     propagation prop;
@@ -192,9 +205,95 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
         }
       }
     }
+    // A write may have created a key clients are blocked on: serve them before the locks
+    // go, so the value is never visible to anyone else in between.
+    if (is_write && !probe.saw_error && server_.blocking.blocked() > 0) serve_blocked(c, *cmd, args, locks, retry);
   }
+  if (!retry.empty()) serve_retries(retry);
   cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
   cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(util::now_us() - start), std::memory_order_relaxed);
+}
+
+void dispatcher::serve_blocked(client_context& c, const command_spec& cmd, args_view args, key_locks& locks,
+                               std::vector<std::pair<int, std::string>>& retry) {
+  std::vector<std::pair<int, std::string>> ready;
+  if (locks.all()) {
+    ready = server_.blocking.all_keys();
+  } else {
+    auto add = [&](std::size_t i) { ready.emplace_back(c.db, std::string(args[i])); };
+    if (cmd.has(f_movablekeys)) {
+      std::vector<std::size_t> idx;
+      movable_key_indexes(cmd, args, idx);
+      for (auto i : idx)
+        if (i < args.size()) add(i);
+    } else {
+      for_each_key_index(cmd, args.size(), add);
+    }
+  }
+  serve_ready(std::move(ready), locks, retry);
+}
+
+void dispatcher::serve_ready(std::vector<std::pair<int, std::string>> ready, key_locks& locks,
+                             std::vector<std::pair<int, std::string>>& retry) {
+  auto& ks = server_.keyspace;
+  // Locks taken for waiters' extra keys (BLMOVE's destination), held to the end so that
+  // chained waiters on those keys are served under them too.
+  std::vector<std::size_t> extra;
+  auto held = [&](std::size_t idx) { return locks.holds(idx) || std::find(extra.begin(), extra.end(), idx) != extra.end(); };
+  persist::aof_writer* aof = server_.aof.load(std::memory_order_acquire);
+  // Bounded: each served waiter may make its extra keys ready (BLMOVE chains).
+  for (std::size_t n = 0; n < ready.size() && n < 4096; ++n) {
+    auto [db, key] = ready[n];
+    auto& d = ks.db(db);
+    if (!d.find(key)) continue;
+    server_.blocking.serve_key(db, key, [&](waiter& w) -> bool {
+      for (auto& k : w.extra_keys) {
+        auto idx = store::keyspace::lock_index(w.db, store::database::shard_index(util::hash_bytes(k)));
+        if (held(idx)) continue;
+        // Taking it in any order could deadlock with a writer that holds it and waits for
+        // ours; try, and serve after our locks are released when it is busy.
+        if (!ks.lock_at(idx).try_lock()) {
+          retry.emplace_back(db, key);
+          return false;
+        }
+        extra.push_back(idx);
+      }
+      propagation prop;
+      w.reply.clear();
+      protocol::resp_writer rw(&w.reply, w.resp);
+      error_probe probe(rw);
+      std::vector<std::string_view> argv(w.args.begin(), w.args.end());
+      command_context ctx{argv, *w.client, probe, server_, d, *w.cmd, prop};
+      if (!w.serve(ctx, key)) {
+        w.reply.clear();
+        return false;
+      }
+      if (!probe.saw_error && aof && !prop.suppress) {
+        if (prop.replacement.empty()) {
+          w.aof_seq = aof->append(w.db, argv);
+        } else {
+          std::vector<std::string_view> v;
+          for (auto& a : prop.replacement) {
+            v.assign(a.begin(), a.end());
+            w.aof_seq = aof->append(w.db, v);
+          }
+        }
+      }
+      w.cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
+      for (auto& k : w.extra_keys) ready.emplace_back(w.db, k);
+      return true;
+    });
+  }
+  for (auto idx : extra) ks.lock_at(idx).unlock();
+}
+
+void dispatcher::serve_retries(std::vector<std::pair<int, std::string>>& retry) {
+  // Rare: a waiter's extra key was locked by another writer. Serve under every lock (the
+  // value may have been taken by someone else meanwhile; then the waiter keeps waiting).
+  key_locks all(server_.keyspace);
+  std::vector<std::pair<int, std::string>> none;
+  serve_ready(std::move(retry), all, none);
+  retry.clear();
 }
 
 void client_registry::add(const std::shared_ptr<client_context>& c) {

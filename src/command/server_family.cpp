@@ -129,7 +129,7 @@ void info_clients(info_writer& w, server_state& s) {
   w.field("maxclients", s.config.maxclients.load());
   w.field("client_recent_max_input_buffer", 0);
   w.field("client_recent_max_output_buffer", 0);
-  w.field("blocked_clients", 0);
+  w.field("blocked_clients", static_cast<std::int64_t>(s.blocking.blocked()));
   w.field("tracking_clients", 0);
   w.field("clients_in_timeout_table", 0);
 }

@@ -124,6 +124,8 @@ std::string render_metrics(command::server_state& s) {
            st.total_error_replies.load());
   e.single("kvd_connected_clients", "gauge", "Connected clients, RESP and HTTP.",
            static_cast<std::int64_t>(st.connected_clients.load()));
+  e.single("kvd_blocked_clients", "gauge", "Clients waiting in a blocking command (BLPOP, BZPOPMIN...).",
+           static_cast<std::int64_t>(s.blocking.blocked()));
   e.single("kvd_connections_received_total", "counter", "Connections accepted, RESP and HTTP.",
            st.total_connections_received.load());
   e.single("kvd_rejected_connections_total", "counter", "Connections refused because of maxclients.",

@@ -39,10 +39,11 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
 }  // namespace
 
 resp_session::resp_session(asio::ip::tcp::socket socket, command::dispatcher& disp)
-    : socket_(std::move(socket)), disp_(disp), writer_(&out_, 2) {}
+    : socket_(std::move(socket)), disp_(disp), writer_(&out_, 2), block_timer_(socket_.get_executor()) {}
 
 resp_session::~resp_session() {
   if (client_) {
+    if (client_->blocked_on) disp_.server().blocking.cancel(client_->blocked_on);
     disp_.server().clients.remove(client_->id);
     disp_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -88,11 +89,58 @@ void resp_session::refuse(std::string reply_bytes) {
 void resp_session::close() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->closing_ = true;
+    self->cancel_block();
     if (!self->write_in_flight_) self->shutdown_socket();
   });
 }
 
+void resp_session::unblocked() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->blocked_ || !self->client_->blocked_on) return;
+    auto& w = *self->client_->blocked_on;
+    self->out_ += w.reply;
+    self->client_->aof_seq = std::max(self->client_->aof_seq, w.aof_seq);
+    self->finish_blocked();
+  });
+}
+
+void resp_session::enter_blocked() {
+  blocked_ = true;
+  auto ms = client_->blocked_on->timeout_ms;
+  if (ms > 0) {
+    block_timer_.expires_after(std::chrono::milliseconds(ms));
+    block_timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->on_block_timeout(ec); });
+  }
+}
+
+void resp_session::on_block_timeout(const error_code& ec) {
+  if (ec || !blocked_ || !client_->blocked_on) return;
+  // Served meanwhile (cancel fails): unblocked() is on its way with the reply.
+  if (!disp_.server().blocking.cancel(client_->blocked_on)) return;
+  writer_.set_protocol(client_->resp);
+  if (client_->blocked_on->on_timeout == command::block_timeout_reply::null_array) writer_.null_array();
+  else writer_.null();
+  finish_blocked();
+}
+
+void resp_session::finish_blocked() {
+  blocked_ = false;
+  client_->blocked_on.reset();
+  block_timer_.cancel();
+  if (!socket_.is_open()) return;
+  process_input();
+}
+
+void resp_session::cancel_block() {
+  if (!blocked_ || !client_ || !client_->blocked_on) return;
+  disp_.server().blocking.cancel(client_->blocked_on);
+  client_->blocked_on.reset();
+  blocked_ = false;
+  block_timer_.cancel();
+}
+
 void resp_session::shutdown_socket() {
+  cancel_block();
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -148,7 +196,7 @@ void resp_session::process_input() {
   auto& st = disp_.server();
   // CONFIG SET proto-max-bulk-len applies to connections already open, as in Redis.
   parser_.set_limits({st.config.proto_max_bulk_len.load(std::memory_order_relaxed), 1024LL * 1024 * 1024, 64 * 1024});
-  while (!closing_) {
+  while (!closing_ && !blocked_) {
     std::size_t consumed = 0;
     auto status = parser_.parse(in_.get() + in_begin_, in_end_ - in_begin_, args_, consumed);
     if (status == protocol::parse_status::incomplete) break;
@@ -165,6 +213,7 @@ void resp_session::process_input() {
     writer_.set_protocol(client_->resp);
     disp_.execute(*client_, args_, writer_);
     if (client_->close_after_reply) closing_ = true;
+    if (client_->blocked_on) enter_blocked();
   }
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {

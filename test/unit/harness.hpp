@@ -33,6 +33,13 @@ class harness {
     disp_.execute(*client_, v, cap);
     return cap.take();
   }
+  /// Executes one command for another client `c` (e.g. a second connection).
+  protocol::reply run_as(command::client_context& c, std::vector<std::string> args) {
+    std::vector<std::string_view> v(args.begin(), args.end());
+    protocol::capture cap(c.resp);
+    disp_.execute(c, v, cap);
+    return cap.take();
+  }
   /// Executes one command; returns the exact RESP bytes (2 or 3 as the client's `resp`).
   std::string wire(std::vector<std::string> args) {
     std::vector<std::string_view> v(args.begin(), args.end());

@@ -17,16 +17,25 @@
 // waiter's protocol and a propagation that says what the served pop logs to the AOF (for
 // example `LPOP key` or `LMOVE src dst LEFT RIGHT`); with nothing set it logs its own argv.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "kvd/command/command_table.hpp"
 
 namespace kvd::command {
+
+struct client_context;
+class client_handle;
 
 /// What a blocked client receives when its timeout passes: a null array (BLPOP BRPOP
 /// BLMPOP BZPOPMIN BZPOPMAX BZMPOP; RESP2 `*-1`, RESP3 `_`) or a null bulk (BLMOVE
@@ -60,5 +69,60 @@ void reply_timeout(command_context& c, block_timeout_reply r);
 /// Precondition: may_block(c). The handler must not reply after calling it.
 void block(command_context& c, std::vector<std::string> keys, std::vector<std::string> extra_keys,
            std::int64_t timeout_ms, block_timeout_reply on_timeout, serve_fn serve);
+
+/// One blocked client (Redis's bpop state). Created by block(); the session owns the timer,
+/// the registry owns the queue positions. Fields after `serve` are guarded by the registry.
+struct waiter {
+  /// The blocked client. Valid while the waiter is queued: sessions cancel() their waiter
+  /// before their client_context goes, and cancel() waits for a serve in progress.
+  client_context* client = nullptr;
+  std::weak_ptr<client_handle> handle;  ///< woken with client_handle::unblocked()
+  const command_spec* cmd = nullptr;
+  int db = 0;
+  int resp = 2;                       ///< protocol the reply is written in
+  std::vector<std::string> args;      ///< the blocking command's own arguments
+  std::vector<std::string> keys;      ///< keys it waits on, in c.db
+  std::vector<std::string> extra_keys;
+  std::int64_t timeout_ms = 0;        ///< relative; 0 = forever
+  block_timeout_reply on_timeout = block_timeout_reply::null_array;
+  serve_fn serve;
+  bool done = false;                  ///< served, timed out or cancelled
+  std::string reply;                  ///< RESP bytes produced by serve
+  std::uint64_t aof_seq = 0;          ///< AOF sequence of the served pop's record
+};
+
+/// Every blocked client, per (db, key) in the order they blocked. Thread-safe.
+/// Lock order: shard locks, then the registry's mutex (never the other way round).
+class blocking_registry {
+ public:
+  /// Number of blocked clients (INFO blocked_clients); cheap, read before every write.
+  [[nodiscard]] std::size_t blocked() const noexcept { return blocked_.load(std::memory_order_acquire); }
+
+  /// Queues `w` on each of its keys. Called by block() with the keys' shard locks held.
+  void add(const std::shared_ptr<waiter>& w);
+  /// Removes `w` if it is still waiting; returns true when it was (the caller then replies
+  /// the timeout reply or drops it), false when it was already served.
+  bool cancel(const std::shared_ptr<waiter>& w);
+  /// True when some client waits on (db, key).
+  [[nodiscard]] bool has_waiters(int db, std::string_view key);
+  /// Calls try_serve(w) for each waiter on (db, key), oldest first, holding the registry's
+  /// mutex (so a timeout cannot race a serve); each waiter for which it returns true is
+  /// marked done and removed from all its queues, and its handle is woken afterwards.
+  /// Called with the shard lock of `key` held.
+  void serve_key(int db, std::string_view key, const std::function<bool(waiter&)>& try_serve);
+  /// Every (db, key) some client waits on (for writes that hold every lock: FLUSHALL, SWAPDB, MOVE).
+  [[nodiscard]] std::vector<std::pair<int, std::string>> all_keys();
+
+ private:
+  void unlink(const std::shared_ptr<waiter>& w);
+  struct key_hash {
+    std::size_t operator()(const std::pair<int, std::string>& k) const noexcept {
+      return std::hash<std::string>{}(k.second) * 31 + static_cast<std::size_t>(k.first);
+    }
+  };
+  std::mutex mu_;
+  boost::unordered_flat_map<std::pair<int, std::string>, std::deque<std::shared_ptr<waiter>>, key_hash> by_key_;
+  std::atomic<std::size_t> blocked_{0};
+};
 
 }  // namespace kvd::command

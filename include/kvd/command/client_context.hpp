@@ -16,7 +16,12 @@ class client_handle {
   virtual ~client_handle() = default;  ///< sessions are destroyed by their last pending operation
   /// Asks the connection to close after pending replies are written.
   virtual void close() = 0;
+  /// A blocked command of this client was served (its reply is in the waiter): resume.
+  /// Thread-safe (sessions post to their own strand). Default: nothing.
+  virtual void unblocked() {}
 };
+
+struct waiter;
 
 /// A connected client. Fields are owned by the connection's strand; those that other
 /// threads read (CLIENT LIST) are guarded by `info_mu`.
@@ -34,6 +39,10 @@ struct client_context {
   std::string addr = "127.0.0.1:0";  ///< peer "ip:port"
   std::string laddr = "127.0.0.1:0";  ///< local "ip:port"
   std::weak_ptr<client_handle> handle;
+  bool in_multi = false;        ///< inside MULTI: blocking commands do not block
+  /// Set by command::block() when the last command blocked; the session takes it (starts
+  /// the timeout, stops processing input) and clears it when the client is unblocked.
+  std::shared_ptr<waiter> blocked_on;
 
   mutable std::mutex info_mu;  ///< guards the fields below, `db` and `resp` for readers elsewhere
   std::string name;            ///< CLIENT SETNAME

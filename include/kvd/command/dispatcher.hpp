@@ -2,12 +2,18 @@
 // and write rules), locks the keyspace shards of its keys in ascending order, runs the
 // handler into a reply_builder, and counts it. RESP and HTTP both call execute().
 #pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/protocol/reply_builder.hpp"
 
 namespace kvd::command {
+
+class key_locks;
 
 class dispatcher {
  public:
@@ -17,7 +23,20 @@ class dispatcher {
   /// exactly one reply to `rb`. Errors (unknown command, arity) are replies, with Redis
   /// 7.0's texts; nothing throws except std::bad_alloc.
   void execute(client_context& c, args_view args, protocol::reply_builder& rb);
+  /// After a write: serves clients blocked on the keys it may have created (blocking.hpp).
+  /// `locks` are the writer's; keys whose waiters need locks it could not take are queued
+  /// in `retry` and served by serve_retries() once the writer's locks are released.
+  void serve_blocked(client_context& c, const command_spec& cmd, args_view args, key_locks& locks,
+                     std::vector<std::pair<int, std::string>>& retry);
+  void serve_retries(std::vector<std::pair<int, std::string>>& retry);
 
+ private:
+  /// Serves waiters on each (db, key) of `ready` (which grows with chained keys), with
+  /// `locks` held; see serve_blocked.
+  void serve_ready(std::vector<std::pair<int, std::string>> ready, key_locks& locks,
+                   std::vector<std::pair<int, std::string>>& retry);
+
+ public:
   [[nodiscard]] server_state& server() noexcept { return server_; }
 
  private:
@@ -31,9 +50,15 @@ class key_locks {
   /// Locks the shards of `cmd`'s keys in `args` for database `db` (or all shards when the
   /// command is flagged f_global_lock).
   key_locks(store::keyspace& ks, const command_spec& cmd, args_view args, int db);
+  /// Locks every shard of every database.
+  explicit key_locks(store::keyspace& ks);
   ~key_locks();
   key_locks(const key_locks&) = delete;
   key_locks& operator=(const key_locks&) = delete;
+  /// True when global lock index `idx` is held by this set.
+  [[nodiscard]] bool holds(std::size_t idx) const noexcept;
+  /// True when every shard of every database is held.
+  [[nodiscard]] bool all() const noexcept { return all_; }
 
  private:
   store::keyspace& ks_;

@@ -12,6 +12,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "kvd/command/blocking.hpp"
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/config/config.hpp"
@@ -79,6 +80,7 @@ struct server_state {
   config::registry& options;
   command_table& table;
   client_registry clients;
+  blocking_registry blocking;  ///< clients parked by BLPOP, BZPOPMIN...
   server_stats stats;
   server_hooks hooks;
   std::string run_id;           ///< 40 hex chars, random per start

@@ -27,6 +27,8 @@ class resp_session final : public command::client_handle, public std::enable_sha
   void start();
   /// Thread-safe: closes the connection once queued replies are written.
   void close() override;
+  /// Thread-safe: the command this client is blocked on was served; resume on the strand.
+  void unblocked() override;
   /// Sends `reply_bytes` and closes (used to refuse a client, e.g. maxclients).
   void refuse(std::string reply_bytes);
 
@@ -41,6 +43,13 @@ class resp_session final : public command::client_handle, public std::enable_sha
   /// under appendfsync always; its replies wait.
   bool hold_for_fsync();
   void resume_after_fsync();
+  /// The last command blocked (client_->blocked_on is set): stop running input, start the timeout.
+  void enter_blocked();
+  void on_block_timeout(const boost::system::error_code& ec);
+  /// Leaves the blocked state and goes on with queued input and replies.
+  void finish_blocked();
+  /// Drops this client's waiter (disconnect, kill): no waiter is left behind.
+  void cancel_block();
 
   boost::asio::ip::tcp::socket socket_;
   command::dispatcher& disp_;
@@ -58,6 +67,8 @@ class resp_session final : public command::client_handle, public std::enable_sha
   bool read_in_flight_ = false;
   bool closing_ = false;
   bool waiting_fsync_ = false;
+  bool blocked_ = false;  ///< a blocking command waits; input is read but not run
+  boost::asio::steady_timer block_timer_;
 };
 
 }  // namespace kvd::server

@@ -17,7 +17,8 @@
 
 namespace kvd::store {
 
-/// A Redis 7.0 listpack. Move-only; clone() copies.
+/// A Redis 7.0 listpack. Move-only; clone() copies. A moved-from listpack may only be
+/// destroyed or assigned to (move assignment swaps, so the source then holds the old value).
 class listpack {
  public:
   /// Byte offset of an entry inside the listpack; `npos` means "no entry".
@@ -81,7 +82,8 @@ class listpack {
   pos insert_before(pos p, std::string_view s);
   /// Replaces the entry at `p` with `s`. Returns the entry's pos.
   pos replace(pos p, std::string_view s);
-  /// Deletes the entry at `p`; returns the position of the entry that followed (or npos).
+  /// Deletes the entry at `p` (npos: no-op); returns the position of the entry that
+  /// followed (or npos).
   pos erase(pos p);
   /// Deletes `count` entries starting at `p`; returns the position of the entry that followed.
   pos erase_range(pos p, std::size_t count);
@@ -93,7 +95,7 @@ class listpack {
 
  private:
   explicit listpack(unsigned char* p) noexcept : p_(p) {}
-  unsigned char* p_;  ///< malloc'ed; never null
+  unsigned char* p_;  ///< malloc'ed; null only in a moved-from listpack
 };
 
 }  // namespace kvd::store
