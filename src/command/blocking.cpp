@@ -8,6 +8,7 @@
 
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/server_state.hpp"
+#include "kvd/protocol/resp_writer.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/numbers.hpp"
 
@@ -59,6 +60,7 @@ void blocking_registry::add(const std::shared_ptr<waiter>& w) {
     auto& q = by_key_[{w->db, k}];
     if (std::find(q.begin(), q.end(), w) == q.end()) q.push_back(w);  // BLPOP k k waits once
   }
+  by_client_[w->client->id] = w;
   blocked_.fetch_add(1, std::memory_order_release);
 }
 
@@ -70,6 +72,7 @@ void blocking_registry::unlink(const std::shared_ptr<waiter>& w) {
     q.erase(std::remove(q.begin(), q.end(), w), q.end());
     if (q.empty()) by_key_.erase(it);
   }
+  if (auto it = by_client_.find(w->client->id); it != by_client_.end() && it->second == w) by_client_.erase(it);
   w->done = true;
   blocked_.fetch_sub(1, std::memory_order_release);
 }
@@ -78,6 +81,29 @@ bool blocking_registry::cancel(const std::shared_ptr<waiter>& w) {
   std::lock_guard lk(mu_);
   if (w->done) return false;
   unlink(w);
+  return true;
+}
+
+bool blocking_registry::is_blocked(std::uint64_t id) {
+  std::lock_guard lk(mu_);
+  return by_client_.contains(id);
+}
+
+bool blocking_registry::unblock(std::uint64_t id, bool as_error) {
+  std::shared_ptr<waiter> w;
+  {
+    std::lock_guard lk(mu_);
+    auto it = by_client_.find(id);
+    if (it == by_client_.end()) return false;
+    w = it->second;
+    unlink(w);
+    w->reply.clear();
+    protocol::resp_writer rw(&w->reply, w->resp);
+    if (as_error) rw.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else if (w->on_timeout == block_timeout_reply::null_array) rw.null_array();
+    else rw.null();
+  }
+  if (auto h = w->handle.lock()) h->unblocked();
   return true;
 }
 

@@ -25,13 +25,13 @@ bool valid_client_attr(std::string_view s) {
   return true;
 }
 
-std::string client_line(const client_context& c) {
+std::string client_line(const client_context& c, bool blocked) {
   std::int64_t now = util::now_ms();
   std::lock_guard lk(c.info_mu);
   std::ostringstream o;
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
-    << " flags=N db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes.load()
+    << " flags=" << (blocked ? "b" : "N") << " db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes.load()
     << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes.load()
     << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
     << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
@@ -156,7 +156,7 @@ void cmd_client_setinfo(command_context& c) {
 }
 
 void cmd_client_info(command_context& c) {
-  auto line = client_line(c.client);
+  auto line = client_line(c.client, false);
   c.rb.verbatim("txt", line);
 }
 
@@ -184,9 +184,24 @@ void cmd_client_list(command_context& c) {
   if (!only_other_types)
     for (auto& cl : c.server.clients.list()) {
       if (filter_ids && std::find(ids.begin(), ids.end(), cl->id) == ids.end()) continue;
-      out += client_line(*cl);
+      out += client_line(*cl, c.server.blocking.is_blocked(cl->id));
     }
   c.rb.verbatim("txt", out);
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command with its
+/// timeout reply or the UNBLOCKED error; 1 when it was blocked, else 0 (Redis 7.0).
+void cmd_client_unblock(command_context& c) {
+  auto id = util::parse_int64(c.arg(2));
+  if (!id) return c.rb.error(err::not_integer);
+  bool as_error = false;
+  if (c.argc() == 4) {
+    if (iequals(c.arg(3), "error")) as_error = true;
+    else if (!iequals(c.arg(3), "timeout")) return c.rb.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  } else if (c.argc() > 4) {
+    return c.rb.error(err::syntax);
+  }
+  c.rb.integer(*id > 0 && c.server.blocking.unblock(static_cast<std::uint64_t>(*id), as_error) ? 1 : 0);
 }
 
 void cmd_client_kill(command_context& c) {
@@ -313,6 +328,8 @@ void register_connection_family(command_table& t) {
   t.add_sub(client, {"info", 2, cl, 0, 0, 0, cmd_client_info, "slow connection"});
   t.add_sub(client, {"list", -2, f_admin | cl, 0, 0, 0, cmd_client_list, "admin slow dangerous connection"});
   t.add_sub(client, {"kill", -3, f_admin | cl, 0, 0, 0, cmd_client_kill, "admin slow dangerous connection"});
+  t.add_sub(client, {"unblock", -3, f_admin | f_noscript | f_loading | f_stale, 0, 0, 0, cmd_client_unblock,
+                      "admin slow dangerous connection"});
   t.add_sub(client, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_client_help, "slow connection"});
 }
 

@@ -174,3 +174,30 @@ BOOST_AUTO_TEST_CASE(http_and_aof_replay_clients_do_not_block) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(client_unblock, fixture)
+
+BOOST_AUTO_TEST_CASE(client_unblock_timeout_and_error) {
+  auto a = blocker(handle);
+  h.run_as(*a, {"testbpop", "k"});
+  auto id = std::to_string(a->id);
+  BOOST_TEST(h.state().blocking.is_blocked(a->id));
+  BOOST_TEST(h.run({"client", "unblock", id, "maybe"}).debug_string() ==
+             "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  BOOST_TEST(h.run({"client", "unblock", id}).debug_string() == "1");
+  BOOST_TEST(handle->woken == 1);
+  BOOST_TEST(reply_of(*a) == "*-1\r\n");
+  BOOST_TEST(!h.state().blocking.is_blocked(a->id));
+  BOOST_TEST(h.run({"client", "unblock", id}).debug_string() == "0");
+
+  auto h2 = std::make_shared<fake_handle>();
+  auto b = blocker(h2);
+  h.run_as(*b, {"testbpop", "k"});
+  BOOST_TEST(h.run({"client", "unblock", std::to_string(b->id), "ERROR"}).debug_string() == "1");
+  BOOST_TEST(reply_of(*b) == "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+  BOOST_TEST(h.run({"client", "unblock", "abc"}).debug_string() == "-ERR value is not an integer or out of range");
+  h.run({"set", "k", "v"});
+  BOOST_TEST(h.run({"get", "k"}).debug_string() == "\"v\"");  // nobody waits any more
+}
+
+BOOST_AUTO_TEST_SUITE_END()

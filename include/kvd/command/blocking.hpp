@@ -103,6 +103,11 @@ class blocking_registry {
   /// Removes `w` if it is still waiting; returns true when it was (the caller then replies
   /// the timeout reply or drops it), false when it was already served.
   bool cancel(const std::shared_ptr<waiter>& w);
+  /// True when client `id` is blocked (CLIENT LIST flags=b).
+  [[nodiscard]] bool is_blocked(std::uint64_t id);
+  /// CLIENT UNBLOCK: ends client `id`'s wait with its timeout reply, or with
+  /// `-UNBLOCKED client unblocked via CLIENT UNBLOCK` when `as_error`; false if not blocked.
+  bool unblock(std::uint64_t id, bool as_error);
   /// True when some client waits on (db, key).
   [[nodiscard]] bool has_waiters(int db, std::string_view key);
   /// Calls try_serve(w) for each waiter on (db, key), oldest first, holding the registry's
@@ -121,6 +126,7 @@ class blocking_registry {
     }
   };
   std::mutex mu_;
+  boost::unordered_flat_map<std::uint64_t, std::shared_ptr<waiter>> by_client_;
   boost::unordered_flat_map<std::pair<int, std::string>, std::deque<std::shared_ptr<waiter>>, key_hash> by_key_;
   std::atomic<std::size_t> blocked_{0};
 };
