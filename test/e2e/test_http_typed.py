@@ -103,7 +103,8 @@ def test_lists(s, rc):
     r = curl(p, "DELETE", "/v1/lists/l1?count=2")
     check(is_ok(r, {"values": ["z", "a"]}), "DELETE ?count=2 (%r)" % r)
     r = curl(p, "DELETE", "/v1/lists/l1?end=right&count=10")
-    check(is_ok(r, {"values": ['["not", "an array"]', "b", "c"]}), "DELETE ?end=right&count=10 pops the rest (%r)" % r)
+    check(is_ok(r, {"values": ['["not", "an array"]', "c", "b"]}),
+          "DELETE ?end=right&count=10 pops the rest, tail first (%r)" % r)
     check(rc.exists("l1") == 0, "emptied list is deleted (RESP EXISTS 0)")
     r = curl(p, "DELETE", "/v1/lists/l1")
     check(is_error(r, 404, "NOT_FOUND"), "DELETE on a missing list -> 404 (%r)" % r)
