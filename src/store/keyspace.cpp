@@ -19,7 +19,7 @@ std::string_view type_name(value_type t) noexcept {
 }
 
 std::string_view value::encoding() const noexcept {
-  if (type_ != value_type::string) return obj_->encoding();
+  if (type_ != value_type::string) return (flags_ & listpack_flag) ? "listpack" : obj_->encoding();
   // Redis 7.0 (object.c tryObjectEncoding): integers that fit a long are "int", strings up
   // to 44 bytes are "embstr", others (and strings modified in place) are "raw".
   // APPEND/SETRANGE leave Redis's value "raw" even when it looks like an integer.

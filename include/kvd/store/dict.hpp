@@ -22,10 +22,11 @@ template <class V>
 class dict {
  public:
   /// One entry. `key` and `val` stay at the same address until the entry is erased.
+  /// An empty V (sets: dict<std::monostate>-like) takes no space: the node is 32 bytes.
   struct node {
     node* next;
     util::small_string key;
-    V val;
+    [[no_unique_address]] V val;
   };
 
   dict() = default;
