@@ -37,6 +37,14 @@ std::string random_hex(std::size_t n) {
 
 }  // namespace
 
+#ifdef KVD_WITH_JEMALLOC
+// Read by jemalloc when the process starts: freed pages are purged by a background thread
+// (as Redis's `jemalloc-bg-thread yes`), so RSS follows the memory in use instead of keeping
+// freed dirty pages for jemalloc's default 10 s (pipelined loads churn the input buffers).
+extern "C" const char* malloc_conf;
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000";
+#endif
+
 int main(int argc, char** argv) {
   using namespace kvd;
   for (int i = 1; i < argc; ++i) {

@@ -387,7 +387,16 @@ void spop_with_count(command_context& c) {
 
   c.rb.set(count);
   std::uint64_t remaining = size - count;
-  auto log_srem = [&](std::string_view m) { c.prop.also({"SREM", std::string(key), std::string(m)}); };
+  // Logged as one `SREM key m1 m2 ...` record: a single AOF record is applied whole or not
+  // at all on replay (Redis 7.0 wraps per-member SREMs in MULTI/EXEC for the same reason).
+  std::vector<std::string> srem{"SREM", std::string(key)};
+  srem.reserve(count + 2);
+  auto log_srem = [&](std::string_view m) { srem.emplace_back(m); };
+  struct log_at_end {
+    propagation& p;
+    std::vector<std::string>& argv;
+    ~log_at_end() { p.replace(std::move(argv)); }
+  } flush{c.prop, srem};
   if (remaining * spop_move_strategy_mul > count) {
     // CASE 2: few to pop: pick and remove one at a time.
     while (count--) {

@@ -1,5 +1,5 @@
 """AOF interoperability with Debian's redis-server 7.0, both ways: redis-server started on
-kvd's appendonlydir has the same keyspace (values, TTLs, databases), and kvd started on an
+kvd's appendonlydir has the same keyspace (values of every type, TTLs, databases), and kvd started on an
 appendonlydir written by redis-server (base file from Redis's rewrite plus incr file) has the
 same keyspace as that redis-server had.
 """
@@ -62,6 +62,27 @@ def fill(port):
         r.delete(f"gone{db}")
         r.set(f"p{db}", "z", px=500_000)
         r.persist(f"p{db}")
+        # Typed values, including commands logged as something else (SPOP -> SREM,
+        # HINCRBYFLOAT -> HSET, LMPOP -> LPOP n, ZMPOP -> ZPOPMIN, SORT STORE).
+        r.rpush(f"l{db}", *[f"e{i}" for i in range(10)])
+        r.lpop(f"l{db}")
+        r.lmove(f"l{db}", f"l2{db}", "LEFT", "RIGHT")
+        r.execute_command("LMPOP", 1, f"l{db}", "RIGHT", "COUNT", 2)
+        r.sadd(f"s_int{db}", *range(20))
+        r.spop(f"s_int{db}", 5)
+        r.sadd(f"s_str{db}", *[f"m{i}" for i in range(30)])
+        r.srem(f"s_str{db}", "m3")
+        r.spop(f"s_str{db}")
+        r.hset(f"h{db}", mapping={"a": "1", "b": "2", "c": "x" * 100})
+        r.hincrbyfloat(f"h{db}", "a", 0.5)
+        r.hdel(f"h{db}", "b")
+        r.zadd(f"z{db}", {f"m{i}": i * 1.5 for i in range(20)})
+        r.zincrby(f"z{db}", 100, "m1")
+        r.zpopmin(f"z{db}", 2)
+        r.execute_command("ZMPOP", 1, f"z{db}", "MAX", "COUNT", 1)
+        r.sort(f"l{db}", alpha=True, store=f"sorted{db}")
+        r.setbit(f"bits{db}", 100, 1)
+        r.expire(f"h{db}", 5000)
 
 
 def snapshot(port):
@@ -72,8 +93,24 @@ def snapshot(port):
         keys = sorted(r.keys("*"))
         if not keys:
             continue
-        out[db] = {k: (r.get(k), r.pttl(k)) for k in keys}
+        out[db] = {k: (contents(r, k), r.pttl(k)) for k in keys}
     return out
+
+
+def contents(r, k):
+    """The value of key k in a comparable form, whatever its type."""
+    t = r.type(k)
+    if t == b"string":
+        return r.get(k)
+    if t == b"list":
+        return ("list", r.lrange(k, 0, -1))
+    if t == b"set":
+        return ("set", sorted(r.smembers(k)))
+    if t == b"hash":
+        return ("hash", sorted(r.hgetall(k).items()))
+    if t == b"zset":
+        return ("zset", r.zrange(k, 0, -1, withscores=True))
+    raise AssertionError(f"unexpected type {t!r} of {k!r}")
 
 
 def same(a, b, what):

@@ -46,7 +46,9 @@ class Blocker:
 
     def _run(self, cmd):
         try:
-            self.value = self.conn.execute_command(*cmd)
+            v = self.conn.execute_command(*cmd)
+            # redis-py turns BLPOP/BZPOPMIN replies into tuples (and scores into floats).
+            self.value = list(v) if isinstance(v, tuple) else v
         except Exception as e:  # reported by result()
             self.error = e
         self.done_at = time.monotonic()
@@ -198,7 +200,7 @@ def test_bzpopmin_and_bzmpop(s):
     b = Blocker(s, "BZPOPMIN", "z", 0)
     wait_blocked(r, 1, "BZPOPMIN")
     r.zadd("z", {"a": 2, "b": 1})
-    eq(b.result(), ["z", "b", "1"], "BZPOPMIN reply [key, member, score]")
+    eq(b.result(), ["z", "b", 1.0], "BZPOPMIN reply [key, member, score]")
     eq(r.zrange("z", 0, -1), ["a"], "BZPOPMIN left the other member")
     b = Blocker(s, "BZMPOP", 0, 1, "z2", "MAX")
     wait_blocked(r, 1, "BZMPOP")
@@ -220,7 +222,8 @@ def test_many_blocked_clients_cost_no_thread(s):
     try:
         for i in range(n):
             c = kvdtest.RawConn(s.port)
-            c.send(f"*3\r\n$5\r\nBLPOP\r\n$6\r\nmany{i % 10}\r\n$1\r\n0\r\n".encode())
+            key = f"many{i % 10}"
+            c.send(f"*3\r\n$5\r\nBLPOP\r\n${len(key)}\r\n{key}\r\n$1\r\n0\r\n".encode())
             socks.append(c)
         wait_blocked(r, n, f"{n} raw BLPOP connections")
         eq(threads(), before, "server threads with 200 blocked clients")
