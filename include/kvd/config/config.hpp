@@ -50,6 +50,7 @@ struct server_config {
   int databases = 16;
   locked_string loglevel = "info";    ///< debug | info | warning | error (Redis names accepted)
   std::string logfile;                ///< "" = stdout
+  std::string supervised = "no";      ///< no | systemd | auto: sd_notify READY=1/STOPPING=1 (start-up only)
   std::atomic<int> maxclients{10000};
   std::atomic<int> timeout{0};        ///< idle client timeout, seconds (0 = never)
   std::atomic<bool> protected_mode{true};
