@@ -70,7 +70,10 @@ def check_control(deb, tmp):
 def check_files(deb, tmp):
     root = os.path.join(tmp, "root")
     run("dpkg-deb", "-x", deb, root)
-    for exe in ("kvd-server", "kvd-cli"):
+    # The checkers are packaged once they are built (cmake/packaging.cmake installs them when
+    # their targets exist): any of them next to kvd-server must be in the package too.
+    extra = [t for t in ("kvd-check-aof", "kvd-check-rdb") if os.path.exists(os.path.join(BUILD, t))]
+    for exe in ("kvd-server", "kvd-cli", *extra):
         path = os.path.join(root, "usr", "bin", exe)
         assert os.access(path, os.X_OK), f"/usr/bin/{exe} missing or not executable"
         out = run(path, "--version", timeout=10).stdout
