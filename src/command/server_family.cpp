@@ -17,6 +17,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
 
@@ -107,7 +108,7 @@ void info_server(info_writer& w, server_state& s) {
   w.field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
                              std::to_string(__GNUC_PATCHLEVEL__));
   w.field("process_id", static_cast<std::int64_t>(getpid()));
-  w.field("process_supervised", "no");
+  w.field("process_supervised", server::supervise::mode(s.config));
   w.field("run_id", s.run_id);
   w.field("tcp_port", s.tcp_port.load());
   w.field("http_port", s.http_port.load());

@@ -160,6 +160,10 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("syslog-ident", "Syslog identity.", c.syslog_ident, false));
   add(string_option("syslog-facility", "Syslog facility: user, local0..local7.", c.syslog_facility, false,
                     {"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}));
+  add(string_option("supervised",
+                    "Service-manager supervision: no, systemd (notify READY=1 over $NOTIFY_SOCKET when ready, "
+                    "STOPPING=1 at shutdown; for Type=notify units) or auto (systemd when $NOTIFY_SOCKET is set).",
+                    c.supervised, false, {"no", "systemd", "auto"}));
   add(int_option("maxclients", "Maximum connected clients (RESP and HTTP).", c.maxclients, 1, 1000000, true));
   add(int_option("timeout", "Close a client idle for this many seconds (0 = never).", c.timeout, 0, INT32_MAX, true));
   add(bool_option("protected-mode", "With no password set, serve only loopback clients.", c.protected_mode, true));

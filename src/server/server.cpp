@@ -13,6 +13,7 @@
 
 #include "kvd/persist/aof.hpp"
 #include "kvd/server/resp_session.hpp"
+#include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
 
 #if __has_include("kvd/http/http_listener.hpp")
@@ -152,6 +153,7 @@ struct server::impl {
     }
     state.aof.store(aof.get(), std::memory_order_release);
     state.loading = false;
+    supervise::ready(cfg);
     spdlog::info("DB loaded from append only file {}: {} commands in {:.3f} seconds; appending to {} (appendfsync {})",
                  paths.manifest(), res.commands, static_cast<double>(util::now_ms() - t0) / 1000.0, aof->incr_path(),
                  cfg.appendfsync.get());
@@ -217,6 +219,7 @@ struct server::impl {
   void begin_stop(int code) {
     if (stopping.exchange(true)) return;
     exit_code = code;
+    supervise::stopping(state.config);
     asio::post(control, [this] {
       spdlog::info("shutting down: closing listeners and clients");
       for (auto& l : resp_listeners) l->stop();
@@ -281,9 +284,13 @@ int server::run() {
   s.schedule_cron();
 
   std::thread loader;
+  supervise::check(cfg);
   if (cfg.appendonly) {
     s.state.loading = true;
+    supervise::status(cfg, "Loading the append only file");
     loader = std::thread([&s] { s.load_then_open_aof(); });
+  } else {
+    supervise::ready(cfg);  // listeners are up, nothing to load
   }
 
   int n = std::max(1, cfg.io_threads);

@@ -54,6 +54,7 @@ struct server_config {
   bool syslog_enabled = false;        ///< also log to syslog(3), start-up only
   std::string syslog_ident = "kvd";   ///< syslog identity, start-up only
   std::string syslog_facility = "local0";  ///< user | local0..local7 (Redis names), start-up only
+  std::string supervised = "no";      ///< no | systemd | auto: sd_notify READY=1/STOPPING=1 (start-up only)
   std::atomic<int> maxclients{10000};
   std::atomic<int> timeout{0};        ///< idle client timeout, seconds (0 = never)
   std::atomic<bool> protected_mode{true};
