@@ -298,4 +298,78 @@ BOOST_AUTO_TEST_CASE(rejects_modules_functions_and_bad_headers) {
   BOOST_TEST(r6.ok, r6.error);
 }
 
+
+namespace {
+
+/// A ziplist (Redis <= 6.2 encoding) of `entries`, each already encoded (encoding byte(s) + data).
+std::string ziplist(const std::vector<std::string>& entries) {
+  std::string body;
+  std::size_t prev = 0, tail = 10;
+  for (auto& e : entries) {
+    tail = 10 + body.size();
+    body.push_back(static_cast<char>(prev));
+    body += e;
+    prev = 1 + e.size();
+  }
+  std::string zl(10, '\0');
+  zl += body;
+  zl.push_back('\xff');
+  auto put32 = [&](std::size_t at, std::size_t v) {
+    for (int i = 0; i < 4; ++i) zl[at + i] = static_cast<char>(v >> (8 * i));
+  };
+  put32(0, zl.size());
+  put32(4, tail);
+  zl[8] = static_cast<char>(entries.size());
+  return zl;
+}
+std::string zl_str(std::string_view s) { return std::string(1, static_cast<char>(s.size())) + std::string(s); }
+std::string rdb_str(std::string_view s) { return std::string(1, static_cast<char>(s.size())) + std::string(s); }
+
+std::string rdb_file(int version, const std::string& body) {
+  std::string f = "REDIS000" + std::to_string(version) + body + "\xff";
+  auto c = crc64(0, f.data(), f.size());
+  for (int i = 0; i < 8; ++i) f.push_back(static_cast<char>(c >> (8 * i)));
+  return f;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(loads_old_compact_encodings) {
+  // Ziplist entries: "a", immediate 5, int16 300, "hello".
+  std::string zl = ziplist({zl_str("a"), "\xf6", std::string("\xc0\x2c\x01", 3), zl_str("hello")});
+  std::string body;
+  body += std::string("\x0a") + rdb_str("l_zl") + rdb_str(zl);                       // list ziplist
+  body += std::string("\x0e") + rdb_str("l_ql") + "\x01" + rdb_str(zl);               // quicklist v1
+  body += std::string("\x0d") + rdb_str("h_zl") + rdb_str(ziplist({zl_str("f"), zl_str("v"), zl_str("n"), "\xf8"}));
+  std::string zm = std::string("\x02\x01") + "f" + "\x01" + std::string(1, '\0') + "v" + "\x02" + "nn" + "\x01" +
+                   std::string(1, '\0') + "7" + "\xff";
+  body += std::string("\x09") + rdb_str("h_zm") + rdb_str(zm);                        // zipmap
+  body += std::string("\x0c") + rdb_str("z_zl") + rdb_str(ziplist({zl_str("m"), zl_str("1.5"), zl_str("k"), "\xf4"}));
+  body += std::string("\x03") + rdb_str("z_txt") + "\x02" + rdb_str("a") + "\x03" + "2.5" + rdb_str("b") + "\xfe";
+  // Intset of width 2: -1, 7.
+  std::string is = std::string("\x02\0\0\0\x02\0\0\0", 8) + std::string("\xff\xff\x07\x00", 4);
+  body += std::string("\x0b") + rdb_str("s_is") + rdb_str(is);
+  // EXPIRETIME (seconds) far in the future, then a string.
+  body += std::string("\xfd") + std::string("\x00\x00\x00\x7f", 4) + std::string(1, '\0') + rdb_str("s_exp") + rdb_str("x");
+  store::keyspace b(16);
+  auto res = rdb_load_buffer(b, rdb_file(9, body), "old.rdb", {});
+  BOOST_TEST_REQUIRE(res.ok, res.error);
+  BOOST_TEST(res.keys == 8u);
+  auto d = dump(b);
+  BOOST_TEST(d.find("0:l_zl list/quicklist exp=-1 [0:a,1:5,2:300,3:hello,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:l_ql list/quicklist exp=-1 [0:a,1:5,2:300,3:hello,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:h_zl hash/listpack exp=-1 [f=v,n=7,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:h_zm hash/listpack exp=-1 [f=v,nn=7,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:z_zl zset/listpack exp=-1 [k@3,m@1.5,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:z_txt zset/listpack exp=-1 [a@2.5,b@inf,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:s_is set/intset exp=-1 [-1,7,]") != std::string::npos, d);
+  BOOST_TEST(d.find("0:s_exp string/embstr exp=2130706432000 [x,]") != std::string::npos, d);
+  // A ziplist whose entry runs past its end is an error, not a crash.
+  std::string badzl = zl;
+  badzl[10 + 1] = 0x30;  // first entry claims 48 bytes
+  auto r2 = rdb_load_buffer(b, rdb_file(9, std::string("\x0a") + rdb_str("x") + rdb_str(badzl)), "bad.rdb", {});
+  BOOST_TEST(!r2.ok);
+  BOOST_TEST(r2.error.find("ziplist") != std::string::npos, r2.error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
