@@ -6,9 +6,18 @@
 #include <iostream>
 #include <random>
 
+#include <syslog.h>
+
+#include <chrono>
+#include <ctime>
+
+#include <boost/json.hpp>
 #include <boost/program_options.hpp>
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "kvd/command/dispatcher.hpp"
@@ -25,6 +34,72 @@ spdlog::level::level_enum log_level(const std::string& name) {
   if (name == "error") return spdlog::level::err;
   if (name == "nothing") return spdlog::level::off;
   return spdlog::level::info;
+}
+
+/// `log-format json`: one JSON object per line, {"time","level","pid","thread","msg"}, time in
+/// ISO 8601 UTC with milliseconds. Boost.JSON escapes quotes, backslashes and control bytes;
+/// bytes that are not valid UTF-8 become U+FFFD so every line stays valid JSON.
+class json_formatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(msg.time.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char when[40];
+    std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    auto level = spdlog::level::to_string_view(msg.level);
+    boost::json::object o;
+    o["time"] = when;
+    o["level"] = std::string_view(level.data(), level.size());
+    o["pid"] = static_cast<std::int64_t>(pid_);
+    o["thread"] = static_cast<std::uint64_t>(msg.thread_id);
+    o["msg"] = valid_utf8(std::string_view(msg.payload.data(), msg.payload.size()));
+    std::string line = boost::json::serialize(o);
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<json_formatter>(); }
+
+ private:
+  static std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+      auto c = static_cast<unsigned char>(s[i]);
+      std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+      bool ok = n > 0 && i + n <= s.size();
+      for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+      if (ok && n == 2) ok = c >= 0xC2;  // no overlong forms
+      if (ok && n == 3) {
+        auto c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+      }
+      if (ok && n == 4) {
+        auto c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90) && c <= 0xF4;
+      }
+      if (ok) {
+        out.append(s.substr(i, n));
+        i += n;
+      } else {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      }
+    }
+    return out;
+  }
+  int pid_ = ::getpid();
+};
+
+int syslog_facility(const std::string& name) {
+  static constexpr int local[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+                                  LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
+  if (name.size() == 6 && name.starts_with("local") && name[5] >= '0' && name[5] <= '7') return local[name[5] - '0'];
+  return LOG_USER;
 }
 
 std::string random_hex(std::size_t n) {
@@ -73,13 +148,27 @@ int main(int argc, char** argv) {
   }
 
   try {
-    std::shared_ptr<spdlog::logger> logger;
-    if (cfg.logfile.empty()) logger = spdlog::stdout_logger_mt("kvd");
-    else logger = spdlog::basic_logger_mt("kvd", cfg.logfile);
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
+    // Every line carries time and level: text "<UTC time> <level> [<thread>] <msg>", or one
+    // JSON object per line (log-format json); syslog gets the message (syslogd adds the time,
+    // the priority carries the level).
+    spdlog::sink_ptr main_sink;
+    if (cfg.logfile.empty()) main_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    else main_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.logfile);
+    if (cfg.log_format == "json") main_sink->set_formatter(std::make_unique<json_formatter>());
+    else
+      main_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%t] %v",
+                                                                           spdlog::pattern_time_type::utc));
+    std::vector<spdlog::sink_ptr> sinks{main_sink};
+    if (cfg.syslog_enabled) {
+      auto sys = std::make_shared<spdlog::sinks::syslog_sink_mt>(cfg.syslog_ident, LOG_PID | LOG_NDELAY,
+                                                                 syslog_facility(cfg.syslog_facility), false);
+      sinks.push_back(sys);
+    }
+    auto logger = std::make_shared<spdlog::logger>("kvd", sinks.begin(), sinks.end());
+    spdlog::register_logger(logger);
     spdlog::set_default_logger(logger);
     spdlog::set_level(log_level(cfg.loglevel.get()));
-    spdlog::flush_on(spdlog::level::info);
+    spdlog::flush_on(spdlog::level::trace);  // every line reaches the file at once (no logging on hot paths)
   } catch (const spdlog::spdlog_ex& e) {
     std::fprintf(stderr, "kvd-server: cannot open log file '%s': %s\n", cfg.logfile.c_str(), e.what());
     return 1;
@@ -97,7 +186,13 @@ int main(int argc, char** argv) {
   if (auto n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) state.executable.assign(exe, static_cast<std::size_t>(n));
   command::dispatcher disp(state);
   options.on_change = [&cfg, &state](const std::string& name) {
-    if (name == "loglevel") spdlog::set_level(log_level(cfg.loglevel.get()));
+    if (name == "loglevel") {
+      // Logged at info under whichever of the old and new levels lets it through.
+      auto level = log_level(cfg.loglevel.get());
+      if (level > spdlog::level::info) spdlog::info("loglevel set to {}", cfg.loglevel.get());
+      spdlog::set_level(level);
+      if (level <= spdlog::level::info) spdlog::info("loglevel set to {}", cfg.loglevel.get());
+    }
     persist::fsync_policy p;
     if (name == "appendfsync" && persist::parse_fsync_policy(cfg.appendfsync.get(), p))
       if (auto* aof = state.aof.load()) aof->set_policy(p);

@@ -46,10 +46,17 @@ inline constexpr std::string_view err_bf_ro = "ERR BITFIELD_RO only supports the
 
 const unsigned char* bytes_of(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
 
-/// Number of set bits in p[0..n). Word-wise; the popcnt clone is picked at load time when the
-/// CPU has the instruction (the build does not assume it).
-__attribute__((target_clones("popcnt", "default"))) std::uint64_t popcount(const unsigned char* p,
-                                                                            std::size_t n) noexcept {
+// The popcnt clone is picked at load time (an ifunc) when the CPU has the instruction (the
+// build does not assume it). Sanitizer builds get the plain function: an ifunc resolver runs
+// before the sanitizer runtime is set up and crashes under ThreadSanitizer.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define KVD_POPCNT_CLONES
+#else
+#define KVD_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+
+/// Number of set bits in p[0..n). Word-wise.
+KVD_POPCNT_CLONES std::uint64_t popcount(const unsigned char* p, std::size_t n) noexcept {
   std::uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {

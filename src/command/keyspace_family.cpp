@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
@@ -191,29 +192,12 @@ void cmd_keys(command_context& c) {
 void cmd_scan(command_context& c) {
   auto cursor = parse_scan_cursor(c.arg(1));
   if (!cursor) return c.rb.error("ERR invalid cursor");
-  std::int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  std::optional<std::string_view> type;
-  for (std::size_t i = 2; i < c.argc();) {
-    std::size_t left = c.argc() - i;
-    if (iequals(c.arg(i), "count") && left >= 2) {
-      auto n = util::parse_int64(c.arg(i + 1));
-      if (!n) return c.rb.error(err::not_integer);
-      if (*n < 1) return c.rb.error(err::syntax);
-      count = *n;
-      i += 2;
-    } else if (iequals(c.arg(i), "match") && left >= 2) {
-      pattern = c.arg(i + 1);
-      use_pattern = pattern != "*";
-      i += 2;
-    } else if (iequals(c.arg(i), "type") && left >= 2) {
-      type = c.arg(i + 1);
-      i += 2;
-    } else {
-      return c.rb.error(err::syntax);
-    }
-  }
+  auto opts = parse_scan_options(c, 2, true);
+  if (!opts) return;
+  std::int64_t count = opts->count;
+  std::string_view pattern = opts->pattern;
+  bool use_pattern = opts->use_pattern;
+  std::optional<std::string_view> type = opts->type;
 
   struct entry {
     std::string key;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
@@ -516,25 +517,11 @@ void cmd_sscan(command_context& c) {
     c.rb.bulk("0");
     return c.rb.array(0);
   }
-  std::int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (std::size_t i = 3; i < c.argc();) {
-    std::size_t left = c.argc() - i;
-    if (iequals(c.arg(i), "count") && left >= 2) {
-      auto n = util::parse_int64(c.arg(i + 1));
-      if (!n) return c.rb.error(err::not_integer);
-      if (*n < 1) return c.rb.error(err::syntax);
-      count = *n;
-      i += 2;
-    } else if (iequals(c.arg(i), "match") && left >= 2) {
-      pattern = c.arg(i + 1);
-      use_pattern = pattern != "*";
-      i += 2;
-    } else {
-      return c.rb.error(err::syntax);
-    }
-  }
+  auto opts = parse_scan_options(c, 3, false);
+  if (!opts) return;
+  std::int64_t count = opts->count;
+  std::string_view pattern = opts->pattern;
+  bool use_pattern = opts->use_pattern;
 
   std::vector<set_member> found;
   auto collect = [&](const set_member& m) {

@@ -156,6 +156,12 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("loglevel", "Log level: debug, info, warning, error (Redis's verbose/notice/warning/nothing accepted).",
                     c.loglevel, true, {"debug", "verbose", "info", "notice", "warning", "error", "nothing"}));
   add(string_option("logfile", "Log file path; empty logs to stdout.", c.logfile, false));
+  add(string_option("log-format", "Log line format: text, or json (one JSON object per line).", c.log_format, false,
+                    {"text", "json"}));
+  add(bool_option("syslog-enabled", "Also send log lines to syslog.", c.syslog_enabled, false));
+  add(string_option("syslog-ident", "Syslog identity.", c.syslog_ident, false));
+  add(string_option("syslog-facility", "Syslog facility: user, local0..local7.", c.syslog_facility, false,
+                    {"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}));
   add(int_option("maxclients", "Maximum connected clients (RESP and HTTP).", c.maxclients, 1, 1000000, true));
   add(int_option("timeout", "Close a client idle for this many seconds (0 = never).", c.timeout, 0, INT32_MAX, true));
   add(bool_option("protected-mode", "With no password set, serve only loopback clients.", c.protected_mode, true));

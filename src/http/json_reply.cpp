@@ -48,13 +48,16 @@ json::value reply_to_json(const protocol::reply& r, const json_options& opt) {
     case kind::bulk: return bytes_to_json(r.str, opt.bulk_base64);
     case kind::error: {
       json::object o;
-      o["error"] = bytes_to_json(r.str, false);
+      o["error"] = utf8_lossy(r.str);  // always a string, as the documented schema says
       return o;
     }
     case kind::integer: return r.num;
     case kind::dbl:
       if (std::isnan(r.dbl)) return "nan";
       if (std::isinf(r.dbl)) return r.dbl > 0 ? "inf" : "-inf";
+      // Whole numbers as JSON integers (a score of 1 reads "1", not Boost.JSON's "1E0").
+      if (std::trunc(r.dbl) == r.dbl && std::fabs(r.dbl) < 9007199254740992.0)
+        return static_cast<std::int64_t>(r.dbl);
       return r.dbl;
     case kind::boolean: return r.num != 0;
     case kind::null:
@@ -80,8 +83,8 @@ json::value reply_to_json(const protocol::reply& r, const json_options& opt) {
 
 std::string error_body(std::string_view message, std::string_view code) {
   json::object o;
-  o["error"] = bytes_to_json(message, false);
-  o["code"] = bytes_to_json(code, false);
+  o["error"] = utf8_lossy(message);
+  o["code"] = utf8_lossy(code);
   return json::serialize(o);
 }
 
@@ -91,36 +94,64 @@ std::string_view error_code_of(std::string_view error_text) noexcept {
   return code.empty() ? std::string_view("ERR") : code;
 }
 
+namespace {
+
+/// Length of the well-formed UTF-8 sequence at p (1..4), or 0 when the bytes there are not
+/// one (overlong forms, surrogates and code points above U+10FFFF are refused).
+std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) noexcept {
+  unsigned char c = *p;
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 1;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2;
+    if (c == 0xE0) lo = 0xA0;       // no overlong
+    else if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3;
+    if (c == 0xF0) lo = 0x90;       // no overlong
+    else if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (static_cast<std::size_t>(end - p) <= n) return 0;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (std::size_t i = 2; i <= n; ++i)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return n + 1;
+}
+
+}  // namespace
+
 bool is_valid_utf8(std::string_view s) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(s.data());
   auto end = p + s.size();
   while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) n = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0) lo = 0xA0;       // no overlong
-      else if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0) lo = 0x90;       // no overlong
-      else if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) <= n) return false;
-    if (p[1] < lo || p[1] > hi) return false;
-    for (std::size_t i = 2; i <= n; ++i)
-      if ((p[i] & 0xC0) != 0x80) return false;
-    p += n + 1;
+    std::size_t n = utf8_sequence(p, end);
+    if (!n) return false;
+    p += n;
   }
   return true;
+}
+
+std::string utf8_lossy(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  auto end = p + s.size();
+  while (p < end) {
+    std::size_t n = utf8_sequence(p, end);
+    if (n) {
+      out.append(reinterpret_cast<const char*>(p), n);
+      p += n;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++p;
+    }
+  }
+  return out;
 }
 
 std::string base64_encode(std::string_view s) {

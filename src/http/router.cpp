@@ -15,6 +15,7 @@
 #include "kvd/http/json_reply.hpp"
 #include "kvd/http/metrics.hpp"
 #include "kvd/http/openapi.hpp"
+#include "kvd/http/typed_routes.hpp"
 #include "kvd/protocol/capture.hpp"
 #include "kvd/util/numbers.hpp"
 
@@ -312,7 +313,8 @@ struct route_call {
   const json_options& opt;
   std::string_view method;
   std::string_view path;
-  const std::string& key;  ///< the decoded {key} segment, "" for exact paths
+  const std::string& key;   ///< the decoded {key} segment, "" for exact paths
+  const std::string& item;  ///< the decoded segment after {key} ({member}, {field}), "" when none
 };
 
 using route_fn = response (*)(const route_call&);
@@ -363,6 +365,16 @@ response kv_fn(const route_call& r) {
   return kv_put(r.d, r.c, r.req, r.key, r.q);
 }
 
+response lists_fn(const route_call& r) { return list_route(r.d, r.c, r.req, r.q, r.key); }
+response queues_fn(const route_call& r) { return queue_route(r.d, r.c, r.req, r.q, r.key, false); }
+response stacks_fn(const route_call& r) { return queue_route(r.d, r.c, r.req, r.q, r.key, true); }
+response sets_fn(const route_call& r) { return set_route(r.d, r.c, r.req, r.q, r.key); }
+response set_member_fn(const route_call& r) { return set_member_route(r.d, r.c, r.q, r.key, r.item); }
+response hashes_fn(const route_call& r) { return hash_route(r.d, r.c, r.q, r.key); }
+response hash_field_fn(const route_call& r) { return hash_field_route(r.d, r.c, r.req, r.q, r.key, r.item); }
+response zsets_fn(const route_call& r) { return zset_route(r.d, r.c, r.req, r.q, r.key); }
+response zset_member_fn(const route_call& r) { return zset_member_route(r.d, r.c, r.q, r.key, r.item); }
+
 response checkpoint_fn(const route_call&) { return checkpoint_route(); }
 
 response api_v0_fn(const route_call& r) {
@@ -386,6 +398,15 @@ const route_row route_table[] = {
     {{"/v1/keys", "GET", false}, keys_fn},
     {{"/v1/command", "POST", false}, command_fn},
     {{"/v1/kv/{key}", "GET, PUT, POST, DELETE", false}, kv_fn},
+    {{"/v1/lists/{key}", "GET, POST, DELETE", false}, lists_fn},
+    {{"/v1/queues/{key}", "GET, POST, DELETE", false}, queues_fn},
+    {{"/v1/stacks/{key}", "GET, POST, DELETE", false}, stacks_fn},
+    {{"/v1/sets/{key}", "GET, POST, DELETE", false}, sets_fn},
+    {{"/v1/sets/{key}/{member}", "GET", false}, set_member_fn},
+    {{"/v1/hashes/{key}", "GET", false}, hashes_fn},
+    {{"/v1/hashes/{key}/{field}", "GET, PUT, DELETE", false}, hash_field_fn},
+    {{"/v1/zsets/{key}", "GET, POST, DELETE", false}, zsets_fn},
+    {{"/v1/zsets/{key}/{member}", "GET", false}, zset_member_fn},
     {{"/v1/checkpoint", "POST", false}, checkpoint_fn},
     {{"/api/v0", "GET", true}, api_v0_fn},
     {{"/api/v0/", "GET", true}, api_v0_fn},
@@ -400,6 +421,52 @@ const route_row route_table[] = {
     {{"/blobs/{key}", "GET, POST, DELETE", true}, blob_fn},
 };
 // ROUTES END
+
+enum class path_match { no, yes, empty_param, bad_escape };
+
+// Matches `path` against the template `tpl` segment by segment: a literal segment must be
+// equal, a "{name}" segment matches one segment and is percent-decoded into the next slot of
+// `params` (at most two). Templates without "{" match exactly. empty_param / bad_escape: the
+// shape matched but a parameter is empty or malformed; `params[0]` then holds its name.
+path_match match_path(std::string_view tpl, std::string_view path, std::array<std::string, 2>& params) {
+  if (tpl.find('{') == std::string_view::npos) return tpl == path ? path_match::yes : path_match::no;
+  std::size_t n = 0;
+  std::array<std::string_view, 2> raw;
+  std::array<std::string_view, 2> names;
+  while (true) {
+    auto ts = tpl.find('/'), ps = path.find('/');
+    auto t = tpl.substr(0, ts), p = path.substr(0, ps);
+    if (t.size() > 2 && t.front() == '{' && t.back() == '}') {
+      if (n == raw.size()) return path_match::no;
+      names[n] = t.substr(1, t.size() - 2);
+      raw[n++] = p;
+    } else if (t != p) {
+      return path_match::no;
+    }
+    if (ts == std::string_view::npos || ps == std::string_view::npos) {
+      if (ts != ps) return path_match::no;  // one has more segments
+      break;
+    }
+    tpl.remove_prefix(ts + 1);
+    path.remove_prefix(ps + 1);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    auto bad = raw[i].empty() ? path_match::empty_param : path_match::no;
+    std::optional<std::string> dec;
+    if (bad == path_match::no && !(dec = percent_decode(raw[i]))) bad = path_match::bad_escape;
+    if (bad != path_match::no) {
+      params[0] = names[i];
+      return bad;
+    }
+    params[i] = std::move(*dec);
+  }
+  return path_match::yes;
+}
+
+response path_param_error(path_match m, const std::array<std::string, 2>& params) {
+  if (m == path_match::empty_param) return bad_request("empty " + params[0]);
+  return bad_request("malformed percent-encoding in " + params[0]);
+}
 
 }  // namespace
 
@@ -486,22 +553,12 @@ response route_request(command::dispatcher& d, command::client_context& c, const
 
   for (auto& row : route_table) {
     if (row.info.compat && !compat) continue;
-    std::string key;
-    auto tpl = row.info.path;
-    if (tpl.ends_with("{key}")) {
-      auto prefix = tpl.substr(0, tpl.size() - 5);
-      if (!path.starts_with(prefix)) continue;
-      auto seg = path.substr(prefix.size());
-      if (seg.find('/') != std::string_view::npos) continue;
-      if (seg.empty()) return bad_request("empty key");
-      auto k = percent_decode(seg);
-      if (!k) return bad_request("malformed percent-encoding in key");
-      key = std::move(*k);
-    } else if (path != tpl) {
-      continue;
-    }
+    std::array<std::string, 2> params;
+    auto matched = match_path(row.info.path, path, params);
+    if (matched == path_match::no) continue;
+    if (matched != path_match::yes) return path_param_error(matched, params);
     if (!method_listed(row.info.methods, m)) return method_not_allowed(row.info.methods);
-    return row.fn(route_call{d, c, req, *q, opt, m, path, key});
+    return row.fn(route_call{d, c, req, *q, opt, m, path, params[0], params[1]});
   }
   return error_response(404, "no such route", "NOT_FOUND");
 }

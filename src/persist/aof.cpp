@@ -357,8 +357,8 @@ load_result load_aof(const aof_paths& paths, bool load_truncated,
     if (e.type == 'b') order.push_back(e);
   for (auto& e : entries)
     if (e.type == 'i') order.push_back(e);
-  const std::string fix = " Make a backup of the AOF directory, then repair it with `redis-check-aof --fix " +
-                          paths.manifest() + "`" +
+  const std::string fix = " Make a backup of the AOF directory, then check and repair it with `kvd-check-aof --fix " +
+                          paths.manifest() + "` (Redis's `redis-check-aof --fix " + paths.manifest() + "` works too)" +
                           (load_truncated ? "." : " (or set aof-load-truncated yes to cut a torn last record).");
   protocol::resp_parser parser({512LL * 1024 * 1024, 1024LL * 1024 * 1024, 64 * 1024});
   std::vector<std::string_view> args;

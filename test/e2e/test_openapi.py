@@ -74,7 +74,9 @@ def all_refs(node):
 
 
 def probe_path(path):
-    return path.replace("{key}", "openapi-probe")
+    for param in ("{key}", "{member}", "{field}"):
+        path = path.replace(param, "openapi-probe")
+    return path
 
 
 def main():
@@ -129,7 +131,8 @@ def main():
             allow = {a.strip() for a in r.headers.get("allow", "").split(",") if a.strip()}
             check(r.status == 405 and allow == methods, "%s %s -> 405 Allow %s (%r, %s)" % (
                 other, path, sorted(methods), r, sorted(allow)))
-        for path in ("/nope", "/v1/kv", "/v1/kv/a/b", "/api/v1/", "/blobs/a/b", "/db"):
+        for path in ("/nope", "/v1/kv", "/v1/kv/a/b", "/api/v1/", "/blobs/a/b", "/db", "/v1/lists/a/b",
+                     "/v1/sets/a/b/c", "/v1/hashes", "/v1/zsets/a/b/c"):
             r = curl(p, "GET", path)
             check(r.status == 404 and r.json().get("code") == "NOT_FOUND", "undocumented %s -> 404 (%r)" % (path, r))
     if FAILURES:

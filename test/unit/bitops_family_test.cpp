@@ -129,13 +129,7 @@ BOOST_FIXTURE_TEST_SUITE(bitops_family, fixture)
 
 BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
   auto& t = h.state().table;
-  struct row {
-    const char* name;
-    int arity;
-    std::uint32_t flags;
-    int first, last, step;
-    const char* acl;
-  };
+  using row = kvd::test::expected_row;
   using namespace kvd::command;
   const row rows[] = {
       {"setbit", 4, f_write | f_denyoom, 1, 1, 1, "write bitmap slow"},
@@ -146,18 +140,7 @@ BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
       {"bitfield", -2, f_write | f_denyoom, 1, 1, 1, "write bitmap slow"},
       {"bitfield_ro", -2, f_readonly | f_fast, 1, 1, 1, "read bitmap fast"},
   };
-  for (const auto& r : rows) {
-    BOOST_TEST_CONTEXT(r.name) {
-      const auto* c = t.find(r.name);
-      BOOST_TEST_REQUIRE(c != nullptr);
-      BOOST_TEST(c->arity == r.arity);
-      BOOST_TEST(c->flags == r.flags);
-      BOOST_TEST(c->first_key == r.first);
-      BOOST_TEST(c->last_key == r.last);
-      BOOST_TEST(c->key_step == r.step);
-      BOOST_TEST(c->acl_categories == r.acl);
-    }
-  }
+  kvd::test::check_rows(t, rows);
 }
 
 BOOST_AUTO_TEST_CASE(arity_errors) {

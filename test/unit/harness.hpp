@@ -2,7 +2,11 @@
 // client; run({"SET","k","v"}) executes one command and returns its captured reply.
 // resp2()/resp3() return the exact wire bytes. Model: dragonfly string_family_test.cc.
 #pragma once
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +66,32 @@ class harness {
   command::dispatcher disp_;
   std::shared_ptr<command::client_context> client_;
 };
+
+/// One expected command-table row (Redis 7.0 COMMAND INFO values) for a family's row test.
+struct expected_row {
+  const char* name;
+  int arity;
+  std::uint32_t flags;
+  int first, last, step;
+  const char* acl;  ///< ACL categories without '@', space-separated, in the table's order
+};
+
+/// Checks every expected row against table `t` (Boost.Test assertions, context = name).
+inline void check_rows(const command::command_table& t, std::span<const expected_row> rows) {
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.name) {
+      const auto* c = t.find(r.name);
+      BOOST_TEST_REQUIRE(c != nullptr);
+      BOOST_TEST(c->arity == r.arity);
+      BOOST_TEST(c->flags == r.flags);
+      BOOST_TEST(c->first_key == r.first);
+      BOOST_TEST(c->last_key == r.last);
+      BOOST_TEST(c->key_step == r.step);
+      BOOST_TEST(c->acl_categories == r.acl);
+      BOOST_TEST(c->handler != nullptr);
+    }
+  }
+}
 
 /// Freezes the clock for a test's lifetime.
 struct frozen_clock {

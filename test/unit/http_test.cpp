@@ -224,6 +224,20 @@ BOOST_AUTO_TEST_CASE(aggregates) {
   arr.elems.push_back(leaf(reply::kind::bulk, "a"));
   arr.elems.push_back(leaf(reply::kind::error, "ERR x"));
   BOOST_TEST(kvd::http::reply_to_json(arr) == json::parse(R"(["a",{"error":"ERR x"}])"));
+  // An error echoing binary bytes is still a JSON string (invalid bytes become U+FFFD).
+  reply bad = leaf(reply::kind::error, std::string("ERR unknown command '\xff\xfe" "A'"));
+  BOOST_TEST(kvd::http::reply_to_json(bad).at("error").as_string() == "ERR unknown command '\xEF\xBF\xBD\xEF\xBF\xBD" "A'");
+  BOOST_TEST(kvd::http::utf8_lossy("ok \xC3\xA9") == "ok \xC3\xA9");  // valid UTF-8 is kept
+  // Whole doubles (zset scores) are written as JSON integers, others as doubles.
+  reply d = leaf(reply::kind::dbl);
+  d.dbl = 2.0;
+  BOOST_TEST(json::serialize(kvd::http::reply_to_json(d)) == "2");
+  d.dbl = -3.0;
+  BOOST_TEST(json::serialize(kvd::http::reply_to_json(d)) == "-3");
+  d.dbl = 0.25;
+  BOOST_TEST(kvd::http::reply_to_json(d).as_double() == 0.25);
+  d.dbl = 1e300;
+  BOOST_TEST(kvd::http::reply_to_json(d).is_double());
 }
 
 BOOST_AUTO_TEST_CASE(error_bodies) {

@@ -97,13 +97,7 @@ BOOST_FIXTURE_TEST_SUITE(list_family, fixture)
 
 BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
   auto& t = h.state().table;
-  struct row {
-    const char* name;
-    int arity;
-    std::uint32_t flags;
-    int first, last, step;
-    const char* acl;
-  };
+  using row = kvd::test::expected_row;
   using namespace kvd::command;
   constexpr std::uint32_t w_oom = f_write | f_denyoom;
   constexpr std::uint32_t w_block = f_write | f_noscript | f_blocking;
@@ -131,17 +125,7 @@ BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
       {"brpoplpush", 4, w_block | f_denyoom, 1, 2, 1, "write list slow blocking"},
       {"blmpop", -5, f_write | f_blocking | f_movablekeys, 0, 0, 0, "write list slow blocking"},
   };
-  for (const auto& r : rows) {
-    const auto* c = t.find(r.name);
-    BOOST_TEST_REQUIRE(c != nullptr, r.name);
-    BOOST_TEST(c->arity == r.arity, r.name);
-    BOOST_TEST(c->flags == r.flags, r.name);
-    BOOST_TEST(c->first_key == r.first, r.name);
-    BOOST_TEST(c->last_key == r.last, r.name);
-    BOOST_TEST(c->key_step == r.step, r.name);
-    BOOST_TEST(c->acl_categories == r.acl, r.name);
-    BOOST_TEST(c->handler != nullptr, r.name);
-  }
+  kvd::test::check_rows(t, rows);
 }
 
 // ---- push / pop ----

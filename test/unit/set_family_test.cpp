@@ -125,13 +125,7 @@ BOOST_FIXTURE_TEST_SUITE(set_family, fixture)
 
 BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
   auto& t = h.state().table;
-  struct row {
-    const char* name;
-    int arity;
-    std::uint32_t flags;
-    int first, last, step;
-    const char* acl;
-  };
+  using row = kvd::test::expected_row;
   using namespace kvd::command;
   const row rows[] = {
       {"sadd", -3, f_write | f_denyoom | f_fast, 1, 1, 1, "write set fast"},
@@ -152,18 +146,7 @@ BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
       {"sdiffstore", -3, f_write | f_denyoom, 1, -1, 1, "write set slow"},
       {"sscan", -3, f_readonly, 1, 1, 1, "read set slow"},
   };
-  for (const auto& r : rows) {
-    BOOST_TEST_CONTEXT(r.name) {
-      const auto* c = t.find(r.name);
-      BOOST_TEST_REQUIRE(c != nullptr);
-      BOOST_TEST(c->arity == r.arity);
-      BOOST_TEST(c->flags == r.flags);
-      BOOST_TEST(c->first_key == r.first);
-      BOOST_TEST(c->last_key == r.last);
-      BOOST_TEST(c->key_step == r.step);
-      BOOST_TEST(c->acl_categories == r.acl);
-    }
-  }
+  kvd::test::check_rows(t, rows);
 }
 
 BOOST_AUTO_TEST_CASE(arity_errors) {

@@ -60,13 +60,7 @@ BOOST_FIXTURE_TEST_SUITE(zset_family, fixture)
 
 BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
   using namespace kvd::command;
-  struct row {
-    const char* name;
-    int arity;
-    std::uint32_t flags;
-    int first, last, step;
-    const char* acl;
-  };
+  using row = kvd::test::expected_row;
   const std::uint32_t w = f_write, r = f_readonly, oom = f_denyoom, fast = f_fast, mk = f_movablekeys;
   const row rows[] = {
       {"zadd", -4, w | oom | fast, 1, 1, 1, "write sortedset fast"},
@@ -106,18 +100,7 @@ BOOST_AUTO_TEST_CASE(command_rows_match_redis) {
       {"zscan", -3, r, 1, 1, 1, "read sortedset slow"},
   };
   auto& t = h.state().table;
-  for (const auto& x : rows) {
-    BOOST_TEST_CONTEXT(x.name) {
-      const auto* c = t.find(x.name);
-      BOOST_TEST_REQUIRE(c != nullptr);
-      BOOST_TEST(c->arity == x.arity);
-      BOOST_TEST(c->flags == x.flags);
-      BOOST_TEST(c->first_key == x.first);
-      BOOST_TEST(c->last_key == x.last);
-      BOOST_TEST(c->key_step == x.step);
-      BOOST_TEST(c->acl_categories == x.acl);
-    }
-  }
+  kvd::test::check_rows(t, rows);
 }
 
 BOOST_AUTO_TEST_CASE(zadd_options_and_errors) {

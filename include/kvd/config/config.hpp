@@ -50,6 +50,10 @@ struct server_config {
   int databases = 16;
   locked_string loglevel = "info";    ///< debug | info | warning | error (Redis names accepted)
   std::string logfile;                ///< "" = stdout
+  std::string log_format = "text";    ///< text | json (one JSON object per line), start-up only
+  bool syslog_enabled = false;        ///< also log to syslog(3), start-up only
+  std::string syslog_ident = "kvd";   ///< syslog identity, start-up only
+  std::string syslog_facility = "local0";  ///< user | local0..local7 (Redis names), start-up only
   std::atomic<int> maxclients{10000};
   std::atomic<int> timeout{0};        ///< idle client timeout, seconds (0 = never)
   std::atomic<bool> protected_mode{true};

@@ -42,6 +42,9 @@ struct json_options {
 /// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
 /// nothing above U+10FFFF).
 [[nodiscard]] bool is_valid_utf8(std::string_view s) noexcept;
+/// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD, for error
+/// texts (JSON `error` fields are always strings, even when a command echoed binary bytes).
+[[nodiscard]] std::string utf8_lossy(std::string_view s);
 
 /// Padded base64 (RFC 4648 section 4) of the bytes `s`.
 [[nodiscard]] std::string base64_encode(std::string_view s);

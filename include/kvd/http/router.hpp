@@ -16,6 +16,8 @@
 //   DELETE /v1/kv/{key}               -> DEL: {"ok":true,"deleted":0|1}
 //   GET /v1/keys?match=&cursor=&count=&type= -> SCAN: {"cursor":"N","keys":[...]}
 //   POST /v1/command                  -> any command from a JSON array: {"result": ...}
+//   /v1/lists/{key}, /v1/queues/{key}, /v1/stacks/{key}, /v1/sets/{key}[/{member}],
+//   /v1/hashes/{key}[/{field}], /v1/zsets/{key}[/{member}] -> typed values (typed_routes.hpp)
 //   POST /v1/checkpoint               -> 501 until persistence exists
 // The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
 // /db/{key}, /blobs, /blobs/{key}.
@@ -65,10 +67,10 @@ struct query_params {
   }
 };
 
-/// One row of the route table: a path (exact, or ending in the single-segment parameter
-/// "{key}") and the methods it serves.
+/// One row of the route table: a path (exact, or with up to two single-segment parameters
+/// such as "{key}" and "{member}") and the methods it serves.
 struct route_info {
-  std::string_view path;     ///< e.g. "/v1/kv/{key}"
+  std::string_view path;     ///< e.g. "/v1/kv/{key}", "/v1/hashes/{key}/{field}"
   std::string_view methods;  ///< the Allow value, e.g. "GET, PUT, POST, DELETE"
   bool compat;               ///< a seed store's route, served only with `http-compat-routes yes`
 };
