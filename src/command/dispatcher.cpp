@@ -192,7 +192,10 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
       // INFO total_error_replies and commandstats failed_calls count handler errors too.
       server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
       cmd->stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
-    } else if (is_write && aof && !prop.suppress) {
+    } else if (is_write && !prop.suppress && !c.replaying_aof) {
+      server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);  // save rules (Redis server.dirty)
+    }
+    if (!probe.saw_error && is_write && aof && !prop.suppress) {
       // The record is appended while the key locks are held, so the log order is the
       // execution order for every key (DESIGN.md, durability contract).
       if (prop.replacement.empty()) {
@@ -268,6 +271,7 @@ void dispatcher::serve_ready(std::vector<std::pair<int, std::string>> ready, key
         w.reply.clear();
         return false;
       }
+      if (!probe.saw_error && !prop.suppress) server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);
       if (!probe.saw_error && aof && !prop.suppress) {
         if (prop.replacement.empty()) {
           w.aof_seq = aof->append(w.db, argv);

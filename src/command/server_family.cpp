@@ -17,6 +17,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/command/persistence.hpp"
 #include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
@@ -170,12 +171,14 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("current_fork_perc", "0.00");
   w.field("current_save_keys_processed", 0);
   w.field("current_save_keys_total", 0);
-  w.field("rdb_changes_since_last_save", 0);
-  w.field("rdb_bgsave_in_progress", 0);
-  w.field("rdb_last_save_time", s.start_ms / 1000);
-  w.field("rdb_last_bgsave_status", "ok");
-  w.field("rdb_last_bgsave_time_sec", -1);
-  w.field("rdb_current_bgsave_time_sec", -1);
+  auto& rdb = s.rdb;
+  bool child = rdb.child_pid.load() != -1;
+  w.field("rdb_changes_since_last_save", rdb.dirty.load());
+  w.field("rdb_bgsave_in_progress", child ? 1 : 0);
+  w.field("rdb_last_save_time", rdb.lastsave.load() ? rdb.lastsave.load() : s.start_ms / 1000);
+  w.field("rdb_last_bgsave_status", rdb.last_bgsave_ok.load() ? "ok" : "err");
+  w.field("rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec.load());
+  w.field("rdb_current_bgsave_time_sec", child ? (util::now_ms() - rdb.child_start_ms.load()) / 1000 : -1);
   auto* aof = s.aof.load();
   w.field("aof_enabled", s.config.appendonly ? 1 : 0);
   w.field("aof_rewrite_in_progress", 0);
@@ -222,7 +225,7 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("keyspace_misses", ks.keyspace_misses.load());
   w.field("pubsub_channels", 0);
   w.field("pubsub_patterns", 0);
-  w.field("latest_fork_usec", 0);
+  w.field("latest_fork_usec", s.rdb.last_fork_us.load());
   w.field("total_forks", 0);
   w.field("unexpected_error_replies", st.unexpected_error_replies.load());
   w.field("total_error_replies", st.total_error_replies.load());
@@ -427,14 +430,23 @@ void cmd_debug(command_context& c) {
 }
 
 void cmd_shutdown(command_context& c) {
+  bool nosave = false, save = false, force = false;
   for (std::size_t i = 1; i < c.argc(); ++i) {
     auto a = c.arg(i);
     if (!iequals(a, "nosave") && !iequals(a, "save") && !iequals(a, "now") && !iequals(a, "force") &&
         !iequals(a, "abort"))
       return c.rb.error(err::syntax);
     if (iequals(a, "abort")) return c.rb.error("ERR No shutdown in progress.");
+    nosave |= iequals(a, "nosave");
+    save |= iequals(a, "save");
+    force |= iequals(a, "force");
   }
+  if (nosave && save) return c.rb.error(err::syntax);
   if (!c.server.hooks.shutdown) return c.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
+  // SAVE, or the save rules unless NOSAVE (Redis prepareForShutdown); every shard lock is held
+  // (f_global_lock). A failed save keeps the server up unless FORCE.
+  if (!persistence_shutdown(c.server, save, !nosave, true) && !force)
+    return c.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
   // Redis sends no reply on success: the connection just closes as the server exits.
   c.client.close_after_reply = true;
   c.server.hooks.shutdown(0);
@@ -464,7 +476,7 @@ void register_server_family(command_table& t) {
   t.add_sub(config, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_config_help, "slow"});
   t.add({"time", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_time, "fast"});
   t.add({"debug", -2, adm | f_protected, 0, 0, 0, cmd_debug, "admin slow dangerous"});
-  t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_allow_busy, 0, 0, 0,
+  t.add({"shutdown", -1, f_admin | f_noscript | f_loading | f_stale | f_no_multi | f_allow_busy | f_global_lock, 0, 0, 0,
          cmd_shutdown, "admin slow dangerous"});
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -189,10 +191,45 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("maxmemory-policy", "Eviction policy when maxmemory is reached.", c.maxmemory_policy, true,
                     {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
                      "allkeys-random", "noeviction"}));
-  // Persistence options answer with their real values (no snapshots, no AOF) until the
-  // durability issue lands; redis-benchmark and other tools read them with CONFIG GET.
-  add(fixed_option("save", "Snapshot rules; only \"\" (no snapshots) until persistence lands.", "",
-                   "snapshots (save rules) are not available in this version of kvd"));
+  {
+    // Redis 7.0: "<seconds> <changes>" pairs, "" for none; CONFIG GET prints the parsed pairs.
+    option o = string_option("save",
+                             "Snapshot rules: \"<seconds> <changes> ...\" pairs; a BGSAVE starts when at least "
+                             "<changes> writes happened and <seconds> passed since the last save. \"\" disables them.",
+                             c.save, true);
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      std::istringstream in{std::string(v)};
+      std::vector<std::string> parts;
+      for (std::string w; in >> w;) parts.push_back(w);
+      if (parts.size() % 2) return "Invalid save parameters";
+      std::string norm;
+      for (auto& w : parts) {
+        char* end = nullptr;
+        errno = 0;
+        long long n = std::strtoll(w.c_str(), &end, 10);
+        if (errno || *end || n < 0) return "Invalid save parameters";
+        norm += (norm.empty() ? "" : " ") + std::to_string(n);
+      }
+      c.save = norm;
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  {
+    option o = string_option("dbfilename", "Name of the RDB snapshot file inside `dir`.", c.dbfilename, true);
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      if (v.find('/') != std::string_view::npos) return "dbfilename can't be a path, just a filename";
+      if (v.empty()) return "dbfilename can't be empty";
+      c.dbfilename = std::string(v);
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  add(bool_option("rdbcompression", "LZF-compress strings longer than 20 bytes in RDB snapshots.", c.rdbcompression, true));
+  add(bool_option("rdbchecksum",
+                  "Write a CRC64 at the end of RDB snapshots and check it when loading (no: a zero checksum, "
+                  "not checked). Start-up only.",
+                  c.rdbchecksum, false));
   // Switching the AOF on at runtime needs an AOF rewrite (not built yet): start-up only.
   add(bool_option("appendonly",
                   "Log every write to the append-only file (multi-part, in dir/appenddirname) and replay it "

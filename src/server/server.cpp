@@ -11,6 +11,7 @@
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kvd/command/persistence.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/server/resp_session.hpp"
 #include "kvd/server/supervise.hpp"
@@ -159,6 +160,39 @@ struct server::impl {
                  cfg.appendfsync.get());
   }
 
+  /// Loads dir/dbfilename (when appendonly no) on its own thread while the listeners answer
+  /// -LOADING. A corrupt file stops the server with exit code 1.
+  void load_rdb() {
+    auto t0 = util::now_ms();
+    auto res = command::rdb_load_startup(state);
+    if (!res.ok) {
+      spdlog::critical("{}", res.error);
+      std::fprintf(stderr, "kvd-server: %s\n", res.error.c_str());
+      return begin_stop(1);
+    }
+    state.loading = false;
+    supervise::ready(cfg);  // listeners are up and the snapshot (if any) is loaded
+    if (!res.missing)
+      spdlog::info("DB loaded from disk: {} keys ({} expired skipped) from {} (RDB v{}, redis-ver {}) in {:.3f} seconds",
+                   res.keys, res.expired, command::rdb_path(state), res.version, res.redis_ver,
+                   static_cast<double>(util::now_ms() - t0) / 1000.0);
+  }
+
+  /// SIGINT/SIGTERM: save when save rules are set (Redis prepareForShutdown), then stop; a
+  /// failed save keeps the server running, as Redis does.
+  void wait_signals() {
+    signals.async_wait([this](const error_code& ec, int sig) {
+      if (ec) return;
+      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      spdlog::info("received {}, shutting down", name);
+      if (!command::persistence_shutdown(state, false, true, false)) {
+        spdlog::warn("{} received but errors trying to shut down the server, check the logs for more information", name);
+        return wait_signals();
+      }
+      begin_stop(0);
+    });
+  }
+
   impl(command::server_state& s, command::dispatcher& d) : state(s), disp(d), ioc(s.config.io_threads) {}
 
   void schedule_cron() {
@@ -193,6 +227,7 @@ struct server::impl {
 
   void run_cron() {
     sample_ops();
+    command::persistence_cron(state);  // BGSAVE child reaping, save rules
     // Active expire: Redis's slow cycle may use 25% of each cron period.
     int hz = std::max(1, state.config.hz.load());
     if (state.config.active_expire_enabled.load())
@@ -276,11 +311,7 @@ int server::run() {
     }
   }
 #endif
-  s.signals.async_wait([this](const error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    stop(0);
-  });
+  s.wait_signals();
   s.schedule_cron();
 
   std::thread loader;
@@ -290,7 +321,9 @@ int server::run() {
     supervise::status(cfg, "Loading the append only file");
     loader = std::thread([&s] { s.load_then_open_aof(); });
   } else {
-    supervise::ready(cfg);  // listeners are up, nothing to load
+    s.state.loading = true;  // the AOF has priority when on (Redis loadDataFromDisk)
+    supervise::status(cfg, "Loading the RDB snapshot");
+    loader = std::thread([&s] { s.load_rdb(); });
   }
 
   int n = std::max(1, cfg.io_threads);

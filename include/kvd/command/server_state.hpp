@@ -17,6 +17,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/config/config.hpp"
 #include "kvd/persist/aof.hpp"
+#include "kvd/persist/rdb.hpp"
 #include "kvd/store/keyspace.hpp"
 
 namespace kvd::command {
@@ -89,6 +90,7 @@ struct server_state {
   std::atomic<bool> loading{false};
   /// The AOF writer when `appendonly yes` (set once loading is done), else null.
   std::atomic<persist::aof_writer*> aof{nullptr};
+  persist::rdb_status rdb;        ///< snapshots: dirty counter, BGSAVE child, last save
   std::atomic<int> tcp_port{0};   ///< bound RESP port
   std::atomic<int> http_port{0};  ///< bound HTTP port
 };

@@ -71,6 +71,10 @@ struct server_config {
   std::string appenddirname = "appendonlydir";
   std::string appendfilename = "appendonly.aof";
   std::atomic<bool> aof_load_truncated{true};
+  locked_string save = "";                   ///< snapshot rules "<seconds> <changes> ..." ("" = none)
+  locked_string dbfilename = "dump.rdb";     ///< RDB file name inside `dir`
+  std::atomic<bool> rdbcompression{true};    ///< LZF-compress strings in RDB files
+  bool rdbchecksum = true;                   ///< CRC64 trailer written and checked (start-up only)
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
   std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
   // Compact encodings of small collections (Redis 7.0 names; the *-ziplist-* names are aliases).
