@@ -171,7 +171,7 @@ struct server::impl {
       return begin_stop(1);
     }
     state.loading = false;
-    supervise::ready(cfg);  // listeners are up and the snapshot (if any) is loaded
+    supervise::ready(state.config);  // listeners are up and the snapshot (if any) is loaded
     if (!res.missing)
       spdlog::info("DB loaded from disk: {} keys ({} expired skipped) from {} (RDB v{}, redis-ver {}) in {:.3f} seconds",
                    res.keys, res.expired, command::rdb_path(state), res.version, res.redis_ver,

@@ -445,6 +445,28 @@ SENTINEL_CMD = b"*2\r\n$4\r\nECHO\r\n$11\r\n__kvd_end__\r\n"
 SENTINEL_REPLY = b"$11\r\n__kvd_end__\r\n"
 
 
+def hold_resp_clients(port, n, tries=50):
+    """Opens n RESP connections that each answered PING, for maxclients tests. The start-up
+    readiness PING's connection may still hold a slot for a moment after it closed: when a
+    connection is refused with the maxclients error, all are closed and tried again (bounded:
+    `tries` rounds 0.1 s apart). Returns the RawConns; the caller closes them."""
+    refused = b"-ERR max number of clients reached\r\n"
+    for _ in range(tries):
+        held = [RawConn(port) for _ in range(n)]
+        replies = []
+        for c in held:
+            c.send(b"PING\r\n")
+            replies.append(c.read_reply())
+        if all(r == b"+PONG\r\n" for r in replies):
+            return held
+        for c in held:
+            c.close()
+        if not all(r in (b"+PONG\r\n", refused) for r in replies):
+            raise AssertionError(f"unexpected replies to PING: {replies!r}")
+        time.sleep(0.1)
+    raise AssertionError(f"{n} RESP clients were never admitted together")
+
+
 def exchange(port, data, expect_close=False, timeout=3.0, chunks=None):
     """Sends `data` on a fresh connection and returns (reply bytes, closed).
 
