@@ -280,19 +280,6 @@ void cmd_hrandfield(command_context& c) {
   r.value().random_one([&](std::string_view f, std::string_view) { c.rb.bulk(f); });
 }
 
-/// Redis parseScanCursorOrReply: strtoul over the C string ("-1", "+1" and "" are
-/// accepted), rejecting a leading space, trailing garbage and overflow.
-std::optional<std::uint64_t> parse_scan_cursor(std::string_view s) {
-  std::string buf(s);
-  const char* p = buf.c_str();
-  if (std::isspace(static_cast<unsigned char>(p[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(p, &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return static_cast<std::uint64_t>(v);
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count] (Redis hscanCommand + scanGenericCommand):
 /// the cursor is checked first, then the key (missing: ["0", []]), then the options. A
 /// listpack comes back whole with cursor 0.

@@ -231,19 +231,6 @@ std::int64_t store_result(database& db, std::string_view dst, std::unique_ptr<se
   return n;
 }
 
-/// Redis parseScanCursorOrReply: strtoul over the C string (so "-1", "+1", "" are accepted),
-/// rejecting a leading space, trailing garbage and overflow.
-std::optional<std::uint64_t> parse_scan_cursor(std::string_view s) {
-  std::string buf(s);
-  const char* p = buf.c_str();
-  if (std::isspace(static_cast<unsigned char>(p[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(p, &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return static_cast<std::uint64_t>(v);
-}
-
 // ============================================================================================
 // (2) Handlers
 // ============================================================================================

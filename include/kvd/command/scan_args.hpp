@@ -1,8 +1,12 @@
 // The options every SCAN-family command takes (Redis 7.0 scanGenericCommand): COUNT n
 // (n >= 1), MATCH pattern, and for SCAN alone TYPE type. Shared by SCAN, SSCAN, HSCAN, ZSCAN.
 #pragma once
+#include <cctype>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "kvd/command/command_table.hpp"
@@ -10,6 +14,20 @@
 #include "kvd/util/numbers.hpp"
 
 namespace kvd::command {
+
+/// Parses a SCAN cursor as Redis parseScanCursorOrReply: strtoul over the C string (so "-1",
+/// "+1" and "" are accepted), rejecting a leading space, trailing garbage and overflow.
+/// nullopt means "ERR invalid cursor".
+inline std::optional<std::uint64_t> parse_scan_cursor(std::string_view s) {
+  std::string buf(s);
+  const char* p = buf.c_str();
+  if (std::isspace(static_cast<unsigned char>(p[0]))) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(p, &end, 10);
+  if (*end != '\0' || errno == ERANGE) return std::nullopt;
+  return static_cast<std::uint64_t>(v);
+}
 
 /// Parsed SCAN options. `count` is a hint (elements per call), default 10.
 struct scan_options {
