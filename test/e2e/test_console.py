@@ -123,6 +123,8 @@ def test_browser(s):
     kvdtest.eq(cli("HGET", "console:hash", "f1"), "v1", "HGET console:hash f1")
     kvdtest.eq(cli("HGET", "console:hash", "f2"), '<b id="injected">v2</b>&amp;', "HGET console:hash f2")
     kvdtest.eq(cli("GET", "console:cli"), "hi there", "GET console:cli (set in the console view)")
+    kvdtest.eq(s.client(decode_responses=False).get(b"console:\xffbin"), b"\x00\x01 ok",
+               "binary key and value written with \\xHH escapes in the console view")
     kvdtest.eq(cli("LRANGE", "console:list", "0", "-1"), "a\nb\nc\nd", "RPUSH from the list view")
     kvdtest.eq(cli("SMEMBERS", "console:<img src=x id=evil>"), "member", "set created with a markup-like name")
 

@@ -190,6 +190,10 @@ try {
   const lr = await run('LRANGE console:list 0 -1');
   check(lr === '1) "a"\n2) "b"\n3) "c"\n4) "d"', `console: LRANGE prints a numbered list (${JSON.stringify(lr)})`);
   check((await run('GET console:nosuchkey')) === '(nil)', 'console: missing key prints (nil)');
+  // \xHH escapes are bytes (sent as {"base64": ...}); binary replies print escaped.
+  check((await run('SET "console:\\xffbin" "\\x00\\x01 ok"')) === 'OK', 'console: SET with \\xHH escapes');
+  const bin = await run('GET "console:\\xffbin"');
+  check(bin === '"\\x00\\x01 ok"', `console: binary value printed escaped (${bin})`);
   const err = await run('NOSUCHCOMMAND x');
   check(err.startsWith('(error) ERR unknown command'), `console: unknown command prints the error (${err})`);
   await shot('console');
