@@ -153,7 +153,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
     response out;
     try {
       request in{req.method_string(), req.target(), req[bhttp::field::content_type], req[bhttp::field::accept],
-                 req.body()};
+                 req.body(), req[bhttp::field::if_none_match]};
       out = route_request(d_, *ctx_, in);
     } catch (const std::exception& e) {
       spdlog::error("http client {} ({}): {} {}: {}", ctx_->id, ctx_->addr, req.method_string(), req.target(), e.what());
@@ -198,6 +198,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
     res_.set(bhttp::field::server, "kvd/" KVD_VERSION);
     if (!out.content_type.empty()) res_.set(bhttp::field::content_type, out.content_type);
     if (!out.allow.empty()) res_.set(bhttp::field::allow, out.allow);
+    for (auto& [name, value] : out.headers) res_.set(name, value);
     res_.body() = std::move(out.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();

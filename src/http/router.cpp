@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "kvd/http/compat_routes.hpp"
+#include "kvd/http/console.hpp"
 #include "kvd/http/json_reply.hpp"
 #include "kvd/http/metrics.hpp"
 #include "kvd/http/openapi.hpp"
@@ -385,10 +386,16 @@ response db_fn(const route_call& r) { return db_key_route(r.d, r.c, r.req, r.q, 
 response blob_fn(const route_call& r) { return blob_route(r.d, r.c, r.req, r.key); }
 response blobs_fn(const route_call& r) { return blob_list_route(r.d, r.c); }
 
+// The web console (console.hpp): "/" is its page, "/console/{asset}" the files it loads.
+response console_index_fn(const route_call& r) { return console_response("index.html", r.req.if_none_match); }
+response console_asset_fn(const route_call& r) { return console_response(r.key, r.req.if_none_match); }
+
 // Every route kvd serves. docs/openapi.yaml documents each row; test/e2e/test_openapi.py
 // reads the rows between the ROUTES markers below and compares them with the document.
 // ROUTES BEGIN
 const route_row route_table[] = {
+    {{"/", "GET", false}, console_index_fn},
+    {{"/console/{asset}", "GET", false}, console_asset_fn},
     {{"/health", "GET", false}, health_fn},
     {{"/v1/health", "GET", false}, health_fn},
     {{"/ready", "GET", false}, ready_fn},

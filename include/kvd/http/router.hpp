@@ -19,6 +19,7 @@
 //   /v1/lists/{key}, /v1/queues/{key}, /v1/stacks/{key}, /v1/sets/{key}[/{member}],
 //   /v1/hashes/{key}[/{field}], /v1/zsets/{key}[/{member}] -> typed values (typed_routes.hpp)
 //   POST /v1/checkpoint               -> 501 until persistence exists
+//   GET /, GET /console/{asset}       -> the web console's page and assets (console.hpp)
 // The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
 // /db/{key}, /blobs, /blobs/{key}.
 // Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
@@ -46,6 +47,7 @@ struct request {
   std::string_view content_type;  ///< Content-Type field value, "" when absent
   std::string_view accept;        ///< Accept field value, "" when absent
   std::string_view body;          ///< request body bytes
+  std::string_view if_none_match = {};  ///< If-None-Match field value, "" when absent (console assets)
 };
 
 /// What to send back; the session adds framing (Content-Length, Connection).
@@ -54,6 +56,8 @@ struct response {
   std::string content_type = "application/json";  ///< "" sends no Content-Type (empty bodies)
   std::string body;
   std::string allow;  ///< Allow field for 405 responses, "" for none
+  /// Further header fields (name, value), e.g. ETag and Cache-Control of console assets.
+  std::vector<std::pair<std::string_view, std::string>> headers;
 };
 
 /// Decoded query parameters in order of appearance.
