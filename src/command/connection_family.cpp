@@ -1,5 +1,6 @@
 // Connection commands: PING ECHO QUIT HELLO SELECT RESET and CLIENT's subcommands
 // (ID SETNAME GETNAME LIST INFO KILL SETINFO HELP). Source: Redis 7.0 networking.c, server.c.
+#include <climits>
 #include <sstream>
 
 #include "kvd/command/arg_parser.hpp"
@@ -56,6 +57,9 @@ void cmd_quit(command_context& c) {
 void cmd_select(command_context& c) {
   auto n = util::parse_int64(c.arg(1));
   if (!n) return c.rb.error(err::not_integer);
+  // Redis reads the index with getIntFromObjectOrReply: outside int range is its own error.
+  if (*n < INT_MIN || *n > INT_MAX)
+    return c.rb.error("ERR value is out of range, value must between -2147483648 and 2147483647");
   if (*n < 0 || *n >= c.server.keyspace.databases()) return c.rb.error(err::db_index);
   std::lock_guard lk(c.client.info_mu);
   c.client.db = static_cast<int>(*n);

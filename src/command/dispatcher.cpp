@@ -246,7 +246,8 @@ void dispatcher::serve_ready(std::vector<std::pair<int, std::string>> ready, key
   persist::aof_writer* aof = server_.aof.load(std::memory_order_acquire);
   // Bounded: each served waiter may make its extra keys ready (BLMOVE chains).
   for (std::size_t n = 0; n < ready.size() && n < 4096; ++n) {
-    auto [db, key] = ready[n];
+    int db = ready[n].first;  // not a structured binding: clang 14 cannot capture those (tools/fuzz)
+    auto key = ready[n].second;
     auto& d = ks.db(db);
     if (!d.find(key)) continue;
     server_.blocking.serve_key(db, key, [&](waiter& w) -> bool {

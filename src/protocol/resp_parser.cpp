@@ -26,6 +26,20 @@ std::size_t resp_parser::pending_bulk_bytes(std::size_t available) const noexcep
   return need > available ? need - available : 0;
 }
 
+namespace {
+
+// Redis finds line ends with strchr() on the NUL-terminated query buffer, so a NUL byte
+// before the terminator hides it: the line stays incomplete until the length limit turns it
+// into a "too big" protocol error. This is memchr() with that rule.
+const char* find_line_end(const char* data, std::size_t size, char end) noexcept {
+  const void* hit = std::memchr(data, end, size);
+  std::size_t limit = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - data) : size;
+  if (std::memchr(data, '\0', limit)) return nullptr;
+  return static_cast<const char*>(hit);
+}
+
+}  // namespace
+
 parse_status resp_parser::parse(const char* data, std::size_t size, std::vector<std::string_view>& args,
                                 std::size_t& consumed) {
   args.clear();
@@ -34,12 +48,12 @@ parse_status resp_parser::parse(const char* data, std::size_t size, std::vector<
     if (size == 0) return parse_status::incomplete;
     if (data[0] != '*') return parse_inline(data, size, args, consumed);
     // Multibulk header: "*<count>\r\n".
-    const void* cr = std::memchr(data, '\r', size);
+    const char* cr = find_line_end(data, size, '\r');
     if (!cr) {
       if (size > limits_.max_inline_len) return fail("Protocol error: too big mbulk count string");
       return parse_status::incomplete;
     }
-    std::size_t line = static_cast<std::size_t>(static_cast<const char*>(cr) - data);
+    std::size_t line = static_cast<std::size_t>(cr - data);
     if (line + 2 > size) return parse_status::incomplete;
     auto n = util::parse_int64({data + 1, line - 1});
     if (!n || *n > INT_MAX || *n > limits_.max_multibulk_len)
@@ -57,12 +71,12 @@ parse_status resp_parser::parse(const char* data, std::size_t size, std::vector<
   while (multibulk_left_ > 0) {
     if (bulk_len_ < 0) {
       std::size_t remaining = size - pos_;
-      const void* cr = std::memchr(data + pos_, '\r', remaining);
+      const char* cr = find_line_end(data + pos_, remaining, '\r');
       if (!cr) {
         if (remaining > limits_.max_inline_len) return fail("Protocol error: too big bulk count string");
         return parse_status::incomplete;
       }
-      std::size_t line = static_cast<std::size_t>(static_cast<const char*>(cr) - (data + pos_));
+      std::size_t line = static_cast<std::size_t>(cr - (data + pos_));
       if (line + 2 > remaining) return parse_status::incomplete;
       if (data[pos_] != '$') {
         std::string msg = "Protocol error: expected '$', got '";
@@ -91,12 +105,12 @@ parse_status resp_parser::parse(const char* data, std::size_t size, std::vector<
 
 parse_status resp_parser::parse_inline(const char* data, std::size_t size, std::vector<std::string_view>& args,
                                        std::size_t& consumed) {
-  const void* nl = std::memchr(data, '\n', size);
+  const char* nl = find_line_end(data, size, '\n');
   if (!nl) {
     if (size > limits_.max_inline_len) return fail("Protocol error: too big inline request");
     return parse_status::incomplete;
   }
-  std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - data);
+  std::size_t end = static_cast<std::size_t>(nl - data);
   consumed = end + 1;
   std::size_t len = end;
   if (len > 0 && data[len - 1] == '\r') --len;

@@ -61,7 +61,7 @@ void resp_session::start() {
   if (auto ep = socket_.local_endpoint(ec); !ec) client_->laddr = endpoint_text(ep);
   client_->handle = weak_from_this();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  parser_.set_limits({st.config.proto_max_bulk_len.load(), 1024LL * 1024 * 1024, 64 * 1024});
+  parser_.set_limits({st.config.proto_max_bulk_len.load(), INT_MAX, 64 * 1024});  // Redis: multibulk length up to INT_MAX
   // Redis 7.0 protected mode: with no password for the default user (kvd has no AUTH yet),
   // only clients from 127.0.0.1 and ::1 are served (networking.c clientAcceptHandler).
   if (st.config.protected_mode.load()) {
@@ -195,7 +195,7 @@ void resp_session::on_read(const error_code& ec, std::size_t n) {
 void resp_session::process_input() {
   auto& st = disp_.server();
   // CONFIG SET proto-max-bulk-len applies to connections already open, as in Redis.
-  parser_.set_limits({st.config.proto_max_bulk_len.load(std::memory_order_relaxed), 1024LL * 1024 * 1024, 64 * 1024});
+  parser_.set_limits({st.config.proto_max_bulk_len.load(std::memory_order_relaxed), INT_MAX, 64 * 1024});  // Redis: multibulk length up to INT_MAX
   while (!closing_ && !blocked_) {
     std::size_t consumed = 0;
     auto status = parser_.parse(in_.get() + in_begin_, in_end_ - in_begin_, args_, consumed);

@@ -1,7 +1,8 @@
 // Fuzz target: telnet-style inline commands (resp_parser's inline path and
 // split_inline_args, Redis sds.c sdssplitargs). The input is taken as lines; a line that
 // starts with '*' would be a multibulk frame, so it is prefixed with a space. Invariants: no
-// crash; a line that split_inline_args accepts parses to exactly its arguments (or to nothing
+// crash; a line with a NUL byte stays incomplete (Redis uses strchr); a line that
+// split_inline_args accepts parses to exactly its arguments (or to nothing
 // when it has none); one it rejects gives "Protocol error: unbalanced quotes in request".
 #include <cstdint>
 #include <string>
@@ -31,6 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::string_view> args;
     std::size_t consumed = 0;
     auto st = parser.parse(frame.data(), frame.size(), args, consumed);
+    if (line.find('\0') != std::string::npos) {
+      // Redis looks for the newline with strchr(): a NUL hides it, the line never ends.
+      kvd::fuzz::check(st == parse_status::incomplete, "a line with a NUL byte was parsed");
+      parser = kvd::protocol::resp_parser();
+      continue;
+    }
     if (!balanced) {
       kvd::fuzz::check(st == parse_status::error, "unbalanced quotes accepted");
       kvd::fuzz::check(parser.error() == "Protocol error: unbalanced quotes in request", "unexpected error text");

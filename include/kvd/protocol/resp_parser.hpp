@@ -19,7 +19,7 @@ namespace kvd::protocol {
 /// Limits from redis.conf 7.0.
 struct parser_limits {
   std::int64_t proto_max_bulk_len = 512LL * 1024 * 1024;  ///< bytes, `proto-max-bulk-len`
-  std::int64_t max_multibulk_len = 1024LL * 1024 * 1024;  ///< elements (Redis: INT_MAX, 1M unauth)
+  std::int64_t max_multibulk_len = 2147483647;  ///< elements (Redis: INT_MAX; 10 before AUTH when auth is on)
   std::size_t max_inline_len = 64 * 1024;                 ///< bytes, PROTO_INLINE_MAX_SIZE
 };
 
