@@ -19,6 +19,8 @@
 //   /v1/lists/{key}, /v1/queues/{key}, /v1/stacks/{key}, /v1/sets/{key}[/{member}],
 //   /v1/hashes/{key}[/{field}], /v1/zsets/{key}[/{member}] -> typed values (typed_routes.hpp)
 //   POST /v1/checkpoint               -> 501 until persistence exists
+//   POST /v1/publish/{channel}        -> PUBLISH channel <body>: {"receivers": N}
+//   GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern} -> text/event-stream (SSE)
 // The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
 // /db/{key}, /blobs, /blobs/{key}.
 // Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
@@ -28,6 +30,7 @@
 // UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED. The /api/v0 routes answer errors in their
 // seed's shape {"status":"error","message":"..."}.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,12 +51,24 @@ struct request {
   std::string_view body;          ///< request body bytes
 };
 
+/// A request to turn the connection into a Server-Sent Events stream of pub/sub messages
+/// (GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern}); the session subscribes and
+/// streams (http_listener.cpp).
+struct sse_subscription {
+  std::string name;      ///< channel, or glob pattern when `pattern`
+  bool pattern = false;  ///< PSUBSCRIBE instead of SUBSCRIBE
+  bool raw = false;      ///< `?format=raw`: the payload as `data:` lines, else one JSON object per event
+  std::int64_t timeout_s = 0;  ///< `?timeout=N`: end the stream after N seconds (0 = never)
+  std::int64_t count = 0;      ///< `?count=N`: end the stream after N messages (0 = unlimited)
+};
+
 /// What to send back; the session adds framing (Content-Length, Connection).
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";  ///< "" sends no Content-Type (empty bodies)
   std::string body;
   std::string allow;  ///< Allow field for 405 responses, "" for none
+  std::optional<sse_subscription> stream;  ///< set: no body; stream messages as text/event-stream
 };
 
 /// Decoded query parameters in order of appearance.
