@@ -199,6 +199,7 @@ int main(int argc, char** argv) {
   };
   // Keys removed by expiry are logged as DEL (Redis propagates expires the same way).
   ks.set_expired_hook([&state](int db, std::string_view key) {
+    pubsub::notify(state.notifier, pubsub::notify_expired, "expired", key, db);
     if (auto* aof = state.aof.load(std::memory_order_acquire)) {
       std::string_view args[] = {"DEL", key};
       aof->append(db, args);

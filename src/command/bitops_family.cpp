@@ -21,6 +21,7 @@
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/util/numbers.hpp"
@@ -539,6 +540,7 @@ void cmd_setbit(command_context& c) {
   auto r = op_setbit(c.db, c.arg(1), *offset, static_cast<int>(*on));
   if (!r.ok()) return c.rb.error(r.error());
   if (!r.value().changed) c.prop.none();  // Redis 7.0: no dirty++, nothing propagated
+  else notify(c, pubsub::notify_string, "setbit", c.arg(1));
   c.rb.integer(r.value().old);
 }
 
@@ -634,6 +636,7 @@ void cmd_bitop(command_context& c) {
   auto r = op_bitop(c.db, op, c.arg(2), c.args.subspan(3));
   if (!r.ok()) return c.rb.error(r.error());
   if (!r.value().changed) c.prop.none();  // empty result and no destination to delete
+  else notify(c, r.value().len ? pubsub::notify_string : pubsub::notify_generic, r.value().len ? "set" : "del", c.arg(2));
   c.rb.integer(static_cast<std::int64_t>(r.value().len));
 }
 
@@ -689,6 +692,7 @@ void bitfield_generic(command_context& c, bool ro) {
   // Redis 7.0 counts (and propagates) the command only when some op changed the string; a
   // key created for writes that all failed under OVERFLOW FAIL stays unlogged, as in Redis.
   if (out.changes == 0) c.prop.none();
+  else notify(c, pubsub::notify_string, "setbit", c.arg(1));
   c.rb.array(out.replies.size());
   for (const auto& v : out.replies) {
     if (v) c.rb.integer(*v);

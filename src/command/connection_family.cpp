@@ -26,13 +26,25 @@ bool valid_client_attr(std::string_view s) {
   return true;
 }
 
+/// Redis getClientType: "pubsub" while subscribed, else "normal" (no replicas yet).
+bool is_pubsub_client(const client_context& c) {
+  return c.subs.n_channels.load() + c.subs.n_patterns.load() + c.subs.n_shard.load() > 0;
+}
+
 std::string client_line(const client_context& c, bool blocked) {
   std::int64_t now = util::now_ms();
   std::lock_guard lk(c.info_mu);
   std::ostringstream o;
+  int sub = c.subs.n_channels.load(), psub = c.subs.n_patterns.load(), ssub = c.subs.n_shard.load();
+  std::string flags;
+  if (c.subs.monitor.load()) flags += 'O';
+  if (sub + psub + ssub > 0) flags += 'P';
+  if (blocked) flags += 'b';
+  if (flags.empty()) flags = "N";
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
-    << " flags=" << (blocked ? "b" : "N") << " db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes.load()
+    << " flags=" << flags << " db=" << c.db << " sub=" << sub << " psub=" << psub << " ssub=" << ssub
+    << " multi=-1 qbuf=" << c.query_buffer_bytes.load()
     << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes.load()
     << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
     << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
@@ -43,6 +55,12 @@ std::string client_line(const client_context& c, bool blocked) {
 
 void cmd_ping(command_context& c) {
   if (c.argc() > 2) return c.rb.error("ERR wrong number of arguments for 'ping' command");
+  if (c.client.subs.pubsub_mode && c.client.resp == 2) {
+    // Redis: a subscribed RESP2 client gets ["pong", <argument or "">].
+    c.rb.array(2);
+    c.rb.bulk("pong");
+    return c.rb.bulk(c.argc() == 2 ? c.arg(1) : std::string_view());
+  }
   if (c.argc() == 2) return c.rb.bulk(c.arg(1));
   c.rb.simple("PONG");
 }
@@ -118,6 +136,7 @@ void cmd_hello(command_context& c) {
 }
 
 void cmd_reset(command_context& c) {
+  pubsub_reset_client(c.client, c.server);  // unsubscribes everything, leaves MONITOR
   {
     std::lock_guard lk(c.client.info_mu);
     c.client.db = 0;
@@ -168,12 +187,14 @@ void cmd_client_list(command_context& c) {
   // Redis 7.0 accepts exactly one filter: `TYPE <type>` or `ID <id> [<id> ...]`.
   std::vector<std::uint64_t> ids;
   bool filter_ids = false, only_other_types = false;
+  int want_pubsub = -1;  // -1: any, 0: normal, 1: pubsub
   if (c.argc() == 4 && iequals(c.arg(2), "TYPE")) {
     auto t = c.arg(3);
     if (!iequals(t, "normal") && !iequals(t, "master") && !iequals(t, "replica") && !iequals(t, "slave") &&
         !iequals(t, "pubsub"))
       return c.rb.error("ERR Unknown client type '" + std::string(t) + "'");
-    only_other_types = !iequals(t, "normal");  // no replicas or subscribers exist yet
+    only_other_types = !iequals(t, "normal") && !iequals(t, "pubsub");  // no replicas exist yet
+    want_pubsub = iequals(t, "pubsub") ? 1 : 0;
   } else if (c.argc() > 3 && iequals(c.arg(2), "ID")) {
     filter_ids = true;
     for (std::size_t i = 3; i < c.argc(); ++i) {
@@ -188,6 +209,7 @@ void cmd_client_list(command_context& c) {
   if (!only_other_types)
     for (auto& cl : c.server.clients.list()) {
       if (filter_ids && std::find(ids.begin(), ids.end(), cl->id) == ids.end()) continue;
+      if (want_pubsub >= 0 && is_pubsub_client(*cl) != (want_pubsub == 1)) continue;
       out += client_line(*cl, c.server.blocking.is_blocked(cl->id));
     }
   c.rb.verbatim("txt", out);
@@ -258,7 +280,8 @@ void cmd_client_kill(command_context& c) {
     if (id && cl->id != *id) continue;
     if (addr && cl->addr != *addr) continue;
     if (laddr && cl->laddr != *laddr) continue;
-    if (type && !iequals(*type, "normal")) continue;
+    if (type && !iequals(*type, "normal") && !iequals(*type, "pubsub")) continue;
+    if (type && is_pubsub_client(*cl) != iequals(*type, "pubsub")) continue;
     if (skipme && cl->id == c.client.id) continue;
     // Killing oneself stops this connection right after the reply: later pipelined
     // commands do not run (Redis CLIENT_CLOSE_AFTER_COMMAND).

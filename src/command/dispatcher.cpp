@@ -110,6 +110,16 @@ class error_probe final : public protocol::reply_builder {
   protocol::reply_builder& out_;
 };
 
+/// The commands a RESP2 client in pub/sub mode may run (Redis 7.0 processCommand).
+bool allowed_in_pubsub(const command_spec& cmd) {
+  if (cmd.parent) return false;
+  static constexpr std::string_view ok[] = {"ping",        "subscribe",  "ssubscribe",   "unsubscribe", "sunsubscribe",
+                                            "psubscribe", "punsubscribe", "quit",       "reset"};
+  for (auto n : ok)
+    if (cmd.name == n) return true;
+  return false;
+}
+
 void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
   // Redis 7.0 processCommand: up to 128 bytes of the following arguments, quoted.
   std::string begin;
@@ -163,6 +173,13 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
         "from a local connection, otherwise you need to set this option in the configuration file, and then "
         "restart the server.");
   }
+  if (c.subs.pubsub_mode && c.resp == 2 && !allowed_in_pubsub(*cmd)) {
+    // Redis 7.0 processCommand: a RESP2 connection in pub/sub mode runs only these.
+    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    return rb.error("ERR Can't execute '" + cmd->fullname +
+                    "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+  }
   if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof) {
     server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     return rb.error("LOADING Redis is loading the dataset in memory");
@@ -213,6 +230,9 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
     if (is_write && !probe.saw_error && server_.blocking.blocked() > 0) serve_blocked(c, *cmd, args, locks, retry);
   }
   if (!retry.empty()) serve_retries(retry);
+  // MONITOR: every executed command but admin and skip_monitor ones (Redis 7.0 call()).
+  if (server_.monitors.count() > 0 && !cmd->has(f_admin) && !cmd->has(f_skip_monitor) && !c.replaying_aof)
+    server_.monitors.feed(pubsub::monitor_line(util::now_us(), c.db, c.addr, args.data(), args.size()));
   cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
   cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(util::now_us() - start), std::memory_order_relaxed);
 }

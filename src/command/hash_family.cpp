@@ -21,6 +21,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/hash.hpp"
 #include "kvd/store/keyspace.hpp"
@@ -138,6 +139,7 @@ void hset_generic(command_context& c, bool hmset) {
   if (c.argc() % 2 == 1) return reply_arity(c);
   auto r = op_hset(c.db, c.arg(1), c.args.subspan(2), limits_of(c));
   if (!r.ok()) return c.rb.error(r.error());
+  notify(c, pubsub::notify_hash, "hset", c.arg(1));
   if (hmset) c.rb.simple("OK");
   else c.rb.integer(r.value());
 }
@@ -148,6 +150,7 @@ void cmd_hsetnx(command_context& c) {
   auto r = op_hsetnx(c.db, c.arg(1), c.arg(2), c.arg(3), limits_of(c));
   if (!r.ok()) return c.rb.error(r.error());
   if (!r.value()) c.prop.none();
+  else notify(c, pubsub::notify_hash, "hset", c.arg(1));
   c.rb.integer(r.value() ? 1 : 0);
 }
 
@@ -178,7 +181,12 @@ void cmd_hmget(command_context& c) {
 void cmd_hdel(command_context& c) {
   auto r = op_hdel(c.db, c.arg(1), c.args.subspan(2));
   if (!r.ok()) return c.rb.error(r.error());
-  if (r.value() == 0) c.prop.none();
+  if (r.value() == 0) {
+    c.prop.none();
+  } else {
+    notify(c, pubsub::notify_hash, "hdel", c.arg(1));
+    if (!c.db.lookup_write(c.arg(1))) notify(c, pubsub::notify_generic, "del", c.arg(1));
+  }
   c.rb.integer(r.value());
 }
 
@@ -227,6 +235,7 @@ void cmd_hincrby(command_context& c) {
   hash h = r.value();
   auto res = h.incrby(c.arg(2), *incr, limits_of(c));
   if (!res.error.empty()) return c.rb.error(res.error);
+  notify(c, pubsub::notify_hash, "hincrby", c.arg(1));
   c.rb.integer(res.value);
 }
 
@@ -241,6 +250,7 @@ void cmd_hincrbyfloat(command_context& c) {
   hash h = r.value();
   auto res = h.incrbyfloat(c.arg(2), *incr, limits_of(c));
   if (!res.error.empty()) return c.rb.error(res.error);
+  notify(c, pubsub::notify_hash, "hincrbyfloat", c.arg(1));
   c.rb.bulk(res.text);
   c.prop.replace({"HSET", std::string(c.arg(1)), std::string(c.arg(2)), res.text});
 }

@@ -18,6 +18,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/util/clock.hpp"
@@ -149,7 +150,12 @@ bool op_copy(database& src, database& dst, std::string_view from, std::string_vi
 /// DEL and UNLINK (kvd frees UNLINKed values synchronously too). Duplicates count once.
 void cmd_del(command_context& c) {
   std::int64_t n = 0;
-  for (std::size_t i = 1; i < c.argc(); ++i) n += c.db.del(c.arg(i));
+  for (std::size_t i = 1; i < c.argc(); ++i) {
+    if (c.db.del(c.arg(i))) {
+      ++n;
+      notify(c, pubsub::notify_generic, "del", c.arg(i));
+    }
+  }
   if (n == 0) c.prop.none();  // the AOF logs only commands that changed something
   c.rb.integer(n);
 }
@@ -226,6 +232,8 @@ void rename_generic(command_context& c, bool nx) {
     return c.rb.integer(0);
   }
   c.db.rename(from, to);
+  notify(c, pubsub::notify_generic, "rename_from", from);
+  notify(c, pubsub::notify_generic, "rename_to", to);
   nx ? c.rb.integer(1) : c.rb.simple("OK");
 }
 void cmd_rename(command_context& c) { rename_generic(c, false); }
@@ -253,6 +261,7 @@ void cmd_copy(command_context& c) {
   auto& dst = c.server.keyspace.db(dst_index);
   bool copied = op_copy(c.db, dst, c.arg(1), c.arg(2), replace);
   if (!copied) c.prop.none();
+  else notify_db(c, pubsub::notify_generic, "copy_to", c.arg(2), dst_index);
   c.rb.integer(copied ? 1 : 0);
 }
 
@@ -263,7 +272,12 @@ void cmd_move(command_context& c) {
   if (*n < 0 || *n >= c.server.keyspace.databases()) return c.rb.error(err::db_index);
   if (*n == c.client.db) return c.rb.error(same_object_err);
   bool moved = op_move(c.db, c.server.keyspace.db(*n), c.arg(1));
-  if (!moved) c.prop.none();
+  if (!moved) {
+    c.prop.none();
+  } else {
+    notify(c, pubsub::notify_generic, "move_from", c.arg(1));
+    notify_db(c, pubsub::notify_generic, "move_to", c.arg(1), static_cast<int>(*n));
+  }
   c.rb.integer(moved ? 1 : 0);
 }
 
@@ -351,9 +365,11 @@ void expire_generic(command_context& c, std::int64_t basetime, bool seconds, std
   // AOF: the absolute deadline (PEXPIREAT), or DEL when it has already passed, as Redis 7.0.
   if (when <= now) {
     c.db.del(key);
+    notify(c, pubsub::notify_generic, "del", key);
     c.prop.replace({"DEL", std::string(key)});
   } else {
     c.db.set_expire(key, when);
+    notify(c, pubsub::notify_generic, "expire", key);
     c.prop.replace({"PEXPIREAT", std::string(key), std::to_string(when)});
   }
   c.rb.integer(1);
@@ -391,6 +407,7 @@ void cmd_persist(command_context& c) {
   auto key = c.arg(1);
   bool changed = c.db.lookup_write(key) && c.db.persist(key);
   if (!changed) c.prop.none();
+  else notify(c, pubsub::notify_generic, "persist", key);
   c.rb.integer(changed ? 1 : 0);
 }
 

@@ -20,6 +20,7 @@
 #include "kvd/command/blocking.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/store/list.hpp"
@@ -211,11 +212,19 @@ void reply_elements(protocol::reply_builder& rb, const list_value& l, std::size_
   for (std::size_t i = 0; i < count && it.valid(); ++i, it.next()) rb.bulk(it.get(buf));
 }
 
+/// Keyspace events of a pop from end `e` of `l` (before an emptied key is deleted):
+/// "lpop"/"rpop", then "del" when it emptied the list (Redis listPopRangeAndReplyWithKey).
+void notify_pop(command_context& c, std::string_view key, const list_value& l, end e) {
+  notify(c, pubsub::notify_list, e == end::head ? "lpop" : "rpop", key);
+  if (l.length() == 0) notify(c, pubsub::notify_generic, "del", key);
+}
+
 /// LPOP RPOP (with count), LMPOP, BLMPOP: replies up to `count` elements popped from end `e`
 /// of the list at `key` as an array, removes them and deletes an emptied key. Returns how
 /// many it popped.
-std::size_t pop_range_reply(protocol::reply_builder& rb, database& db, std::string_view key, list_value& l, end e,
-                            std::size_t count) {
+std::size_t pop_range_reply(command_context& c, std::string_view key, list_value& l, end e, std::size_t count) {
+  auto& rb = c.rb;
+  auto& db = c.db;
   std::size_t n = std::min(count, l.length());
   if (e == end::head) {
     reply_elements(rb, l, 0, n, false);
@@ -224,17 +233,19 @@ std::size_t pop_range_reply(protocol::reply_builder& rb, database& db, std::stri
     reply_elements(rb, l, l.length() - 1, n, true);
     l.erase(l.length() - n, n);
   }
+  notify_pop(c, key, l, e);
   delete_if_empty(db, key, l);
   return n;
 }
 
 /// Replies the element at end `e` of `l` as a bulk, pops it and deletes an emptied key.
-void pop_one_reply(protocol::reply_builder& rb, database& db, std::string_view key, list_value& l, end e) {
+void pop_one_reply(command_context& c, std::string_view key, list_value& l, end e) {
   listpack::int_buf buf;
   auto it = e == end::head ? l.at(0) : l.at(l.length() - 1);
-  rb.bulk(it.get(buf));
+  c.rb.bulk(it.get(buf));
   l.pop(e);
-  delete_if_empty(db, key, l);
+  notify_pop(c, key, l, e);
+  delete_if_empty(c.db, key, l);
 }
 
 /// "LEFT"/"RIGHT" (Redis getListPositionFromObjectOrReply); nullopt otherwise.
@@ -253,6 +264,7 @@ void push_generic(command_context& c, end e, bool only_existing) {
   auto r = op_push(c.db, c.arg(1), c.args.subspan(2), e, only_existing, current_fill(c));
   if (!r.ok()) return c.rb.error(r.error());
   if (r.value() == 0) c.prop.none();
+  else notify(c, pubsub::notify_list, e == end::head ? "lpush" : "rpush", c.arg(1));
   c.rb.integer(static_cast<std::int64_t>(r.value()));
 }
 
@@ -280,8 +292,8 @@ void pop_generic(command_context& c, end e) {
     return c.rb.array(0);
   }
   list_value& l = as_list(r.value());
-  if (!has_count) return pop_one_reply(c.rb, c.db, c.arg(1), l, e);
-  pop_range_reply(c.rb, c.db, c.arg(1), l, e, static_cast<std::size_t>(count));
+  if (!has_count) return pop_one_reply(c, c.arg(1), l, e);
+  pop_range_reply(c, c.arg(1), l, e, static_cast<std::size_t>(count));
 }
 
 void cmd_lpop(command_context& c) { pop_generic(c, end::head); }
@@ -319,6 +331,7 @@ void cmd_lindex(command_context& c) {
 void cmd_lset(command_context& c) {
   auto r = op_lset(c.db, c.arg(1), c.arg(2), c.arg(3));
   if (!r.ok()) return c.rb.error(r.error());
+  notify(c, pubsub::notify_list, "lset", c.arg(1));
   c.rb.simple("OK");
 }
 
@@ -330,6 +343,7 @@ void cmd_linsert(command_context& c) {
   auto r = op_linsert(c.db, c.arg(1), after, c.arg(3), c.arg(4));
   if (!r.ok()) return c.rb.error(r.error());
   if (r.value() <= 0) c.prop.none();
+  else notify(c, pubsub::notify_list, "linsert", c.arg(1));
   c.rb.integer(r.value());
 }
 
@@ -338,7 +352,12 @@ void cmd_lrem(command_context& c) {
   if (!count) return c.rb.error(err::not_integer);
   auto r = op_lrem(c.db, c.arg(1), *count, c.arg(3));
   if (!r.ok()) return c.rb.error(r.error());
-  if (r.value() == 0) c.prop.none();
+  if (r.value() == 0) {
+    c.prop.none();
+  } else {
+    notify(c, pubsub::notify_list, "lrem", c.arg(1));
+    if (!c.db.lookup_write(c.arg(1))) notify(c, pubsub::notify_generic, "del", c.arg(1));
+  }
   c.rb.integer(static_cast<std::int64_t>(r.value()));
 }
 
@@ -346,8 +365,13 @@ void cmd_ltrim(command_context& c) {
   auto start = util::parse_int64(c.arg(2));
   auto stop = util::parse_int64(c.arg(3));
   if (!start || !stop) return c.rb.error(err::not_integer);
+  bool existed = c.db.lookup_write(c.arg(1)) != nullptr;
   auto r = op_ltrim(c.db, c.arg(1), *start, *stop);
   if (!r.ok()) return c.rb.error(r.error());
+  if (existed) {
+    notify(c, pubsub::notify_list, "ltrim", c.arg(1));
+    if (!c.db.lookup_write(c.arg(1))) notify(c, pubsub::notify_generic, "del", c.arg(1));
+  }
   if (r.value().left + r.value().right == 0) c.prop.none();
   c.rb.simple("OK");
 }
@@ -400,7 +424,12 @@ bool move_element(command_context& c, list_value& src, std::string_view src_key,
   // The same key: d.value() is the source itself, which still exists (not yet deleted).
   list_value& dst = list_for_push(c.db, dst_key, d.value(), current_fill(c));
   dst.push(to, elem);
-  if (src.length() == 0) c.db.del(src_key);
+  notify(c, pubsub::notify_list, to == end::head ? "lpush" : "rpush", dst_key);
+  notify(c, pubsub::notify_list, from == end::head ? "lpop" : "rpop", src_key);
+  if (src.length() == 0) {
+    c.db.del(src_key);
+    notify(c, pubsub::notify_generic, "del", src_key);
+  }
   c.rb.bulk(elem);
   return true;
 }
@@ -464,7 +493,7 @@ std::optional<mpop_args> parse_mpop(command_context& c, std::size_t numkeys_idx)
 void mpop_reply(command_context& c, std::string_view key, list_value& l, end where, std::int64_t count) {
   c.rb.array(2);
   c.rb.bulk(key);
-  std::size_t n = pop_range_reply(c.rb, c.db, key, l, where, static_cast<std::size_t>(count));
+  std::size_t n = pop_range_reply(c, key, l, where, static_cast<std::size_t>(count));
   c.prop.replace({where == end::head ? "LPOP" : "RPOP", std::string(key), std::to_string(n)});
 }
 
@@ -505,7 +534,7 @@ void bpop_generic(command_context& c, end where) {
     if (!r.value()) continue;
     c.rb.array(2);
     c.rb.bulk(key);
-    pop_one_reply(c.rb, c.db, key, as_list(r.value()), where);
+    pop_one_reply(c, key, as_list(r.value()), where);
     c.prop.replace({where == end::head ? "LPOP" : "RPOP", std::string(key)});
     return;
   }
@@ -519,7 +548,7 @@ void bpop_generic(command_context& c, end where) {
           if (!v || v->type() != value_type::list || as_list(v).length() == 0) return false;
           cc.rb.array(2);
           cc.rb.bulk(key);
-          pop_one_reply(cc.rb, cc.db, key, as_list(v), where);
+          pop_one_reply(cc, key, as_list(v), where);
           cc.prop.replace({where == end::head ? "LPOP" : "RPOP", std::string(key)});
           return true;
         });

@@ -223,8 +223,9 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("evicted_clients", 0);
   w.field("keyspace_hits", ks.keyspace_hits.load());
   w.field("keyspace_misses", ks.keyspace_misses.load());
-  w.field("pubsub_channels", 0);
-  w.field("pubsub_patterns", 0);
+  w.field("pubsub_channels", s.pubsub.numchannels());
+  w.field("pubsub_patterns", s.pubsub.numpat());
+  w.field("pubsubshard_channels", s.pubsub_shard.numchannels());
   w.field("latest_fork_usec", s.rdb.last_fork_us.load());
   w.field("total_forks", 0);
   w.field("unexpected_error_replies", st.unexpected_error_replies.load());

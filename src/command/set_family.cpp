@@ -27,6 +27,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/store/set.hpp"
@@ -235,6 +236,12 @@ std::int64_t store_result(database& db, std::string_view dst, std::unique_ptr<se
 // (2) Handlers
 // ============================================================================================
 
+/// *STORE events: `event` when a result was stored, "del" when an empty one deleted `dst`.
+void notify_store(command_context& c, std::string_view dst, std::int64_t n, bool changed, std::string_view event) {
+  if (n > 0) notify(c, pubsub::notify_set, event, dst);
+  else if (changed) notify(c, pubsub::notify_generic, "del", dst);
+}
+
 void reply_members(command_context& c, const std::vector<set_member>& ms) {
   c.rb.set(ms.size());
   for (auto& m : ms) c.rb.bulk(m.view());
@@ -249,20 +256,35 @@ void cmd_sadd(command_context& c) {
   auto r = op_sadd(c.db, c.arg(1), c.args.subspan(2), max_intset_entries(c));
   if (!r.ok()) return c.rb.error(r.error());
   if (r.value() == 0) c.prop.none();
+  else notify(c, pubsub::notify_set, "sadd", c.arg(1));
   c.rb.integer(r.value());
 }
 
 void cmd_srem(command_context& c) {
   auto r = op_srem(c.db, c.arg(1), c.args.subspan(2));
   if (!r.ok()) return c.rb.error(r.error());
-  if (r.value() == 0) c.prop.none();
+  if (r.value() == 0) {
+    c.prop.none();
+  } else {
+    notify(c, pubsub::notify_set, "srem", c.arg(1));
+    if (!c.db.lookup_write(c.arg(1))) notify(c, pubsub::notify_generic, "del", c.arg(1));
+  }
   c.rb.integer(r.value());
 }
 
 void cmd_smove(command_context& c) {
+  bool in_dst = false;
+  if (auto d = find_write(c.db, c.arg(2)); d.ok() && d.value()) in_dst = d.value()->contains(c.arg(3));
   auto r = op_smove(c.db, c.arg(1), c.arg(2), c.arg(3), max_intset_entries(c));
   if (!r.ok()) return c.rb.error(r.error());
-  if (!r.value().changed) c.prop.none();
+  if (!r.value().changed) {
+    c.prop.none();
+  } else {
+    // Redis smoveCommand: srem on the source (del when emptied), sadd when it was new there.
+    notify(c, pubsub::notify_set, "srem", c.arg(1));
+    if (!c.db.lookup_write(c.arg(1))) notify(c, pubsub::notify_generic, "del", c.arg(1));
+    if (!in_dst) notify(c, pubsub::notify_set, "sadd", c.arg(2));
+  }
   c.rb.integer(r.value().reply_one ? 1 : 0);
 }
 
@@ -303,8 +325,10 @@ void sinter_generic(command_context& c, args_view keys, std::optional<std::strin
   for (auto& m : members) result->add(m.view(), max_intset_entries(c));
   members.clear();  // views into the sources, one of which may be `dst`
   bool changed = false;
-  c.rb.integer(store_result(c.db, *dst, std::move(result), changed));
+  auto n = store_result(c.db, *dst, std::move(result), changed);
+  c.rb.integer(n);
   if (!changed) c.prop.none();
+  notify_store(c, *dst, n, changed, "sinterstore");
 }
 
 void cmd_sinter(command_context& c) { sinter_generic(c, c.args.subspan(1), std::nullopt, false, 0); }
@@ -337,8 +361,10 @@ void sunion_diff_generic(command_context& c, args_view keys, std::optional<std::
   auto result = diff ? diff_of(r.value(), max_intset_entries(c)) : union_of(r.value(), max_intset_entries(c));
   if (!dst) return reply_set(c, *result);
   bool changed = false;
-  c.rb.integer(store_result(c.db, *dst, std::move(result), changed));
+  auto n = store_result(c.db, *dst, std::move(result), changed);
+  c.rb.integer(n);
   if (!changed) c.prop.none();
+  notify_store(c, *dst, n, changed, diff ? "sdiffstore" : "sunionstore");
 }
 
 void cmd_sunion(command_context& c) { sunion_diff_generic(c, c.args.subspan(1), std::nullopt, false); }
@@ -368,10 +394,13 @@ void spop_with_count(command_context& c) {
   if (count >= size) {
     if (s->is_intset() || size > max_intset_entries(c)) reply_set(c, *s);
     else reply_set(c, *union_of({s}, max_intset_entries(c)));
+    notify(c, pubsub::notify_set, "spop", key);
     c.db.del(key);
+    notify(c, pubsub::notify_generic, "del", key);
     c.prop.replace({"DEL", std::string(key)});
     return;
   }
+  notify(c, pubsub::notify_set, "spop", key);
 
   c.rb.set(count);
   std::uint64_t remaining = size - count;
@@ -425,7 +454,11 @@ void cmd_spop(command_context& c) {
   s->remove(m);
   c.prop.replace({"SREM", std::string(key), m});
   c.rb.bulk(m);
-  if (s->length() == 0) c.db.del(key);
+  notify(c, pubsub::notify_set, "spop", key);
+  if (s->length() == 0) {
+    c.db.del(key);
+    notify(c, pubsub::notify_generic, "del", key);
+  }
 }
 
 /// SRANDMEMBER key count (Redis srandmemberWithCountCommand): a negative count may repeat

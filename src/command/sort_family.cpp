@@ -16,6 +16,7 @@
 #include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/hash.hpp"
 #include "kvd/store/keyspace.hpp"
@@ -275,11 +276,13 @@ void sort_generic(command_context& c, bool readonly) {
   if (out.empty()) {
     bool existed = db.del(*o.store);
     if (!existed) c.prop.none();
+    else notify(c, pubsub::notify_generic, "del", *o.store);
     return c.rb.integer(0);
   }
   auto list = std::make_unique<store::list_value>(c.server.config.list_max_listpack_size.load());
   for (auto& e : out) list->push(store::list_value::end::tail, e);
   db.set(*o.store, value::make_collection(value_type::list, std::move(list)));
+  notify(c, pubsub::notify_list, "sortstore", *o.store);
   c.rb.integer(static_cast<std::int64_t>(out.size()));
 }
 

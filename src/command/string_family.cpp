@@ -20,6 +20,7 @@
 
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/util/clock.hpp"
@@ -412,6 +413,10 @@ void set_generic(command_context& c, unsigned flags, std::string_view key, std::
     reply_opt(c.rb, old.value());
   }
   bool stored = op_set(c.db, key, val, p);
+  if (stored) {
+    notify(c, pubsub::notify_string, "set", key);
+    if (p.expire_at_ms >= 0) notify(c, pubsub::notify_generic, "expire", key);
+  }
   // AOF: nothing when NX/XX stopped it; a relative or second-resolution expire is logged as
   // an absolute PXAT (Redis 7.0 setGenericCommand), so a replay keeps the original deadline.
   if (!stored) c.prop.none();
@@ -446,6 +451,7 @@ void cmd_getset(command_context& c) {
   if (!r.ok()) return c.rb.error(r.error());
   reply_opt(c.rb, r.value());
   op_set(c.db, c.arg(1), c.arg(2), set_params{});
+  notify(c, pubsub::notify_string, "set", c.arg(1));
 }
 
 void cmd_getdel(command_context& c) {
@@ -454,6 +460,7 @@ void cmd_getdel(command_context& c) {
   reply_opt(c.rb, r.value());
   if (!r.value()) return c.prop.none();
   op_del(c.db, c.arg(1));
+  notify(c, pubsub::notify_generic, "del", c.arg(1));
   c.prop.replace({"DEL", std::string(c.arg(1))});
 }
 
@@ -475,7 +482,12 @@ void cmd_getex(command_context& c) {
     if (!expire_or_reply(c, ea.expire, ea.flags & (x_ex | x_exat), !p.absolute, p.expire_at_ms)) return;
   }
   c.rb.bulk(*r.value());
+  bool had_ttl = p.persist && c.db.expire_of(c.arg(1)) >= 0;
   op_getex_apply(c.db, c.arg(1), p);
+  if (p.expire_at_ms >= 0)
+    notify(c, pubsub::notify_generic, p.absolute && p.expire_at_ms <= util::now_ms() ? "del" : "expire", c.arg(1));
+  else if (had_ttl)
+    notify(c, pubsub::notify_generic, "persist", c.arg(1));
   // AOF: GETEX is logged as what it did to the key (Redis 7.0 getexCommand).
   std::string key(c.arg(1));
   if (p.expire_at_ms >= 0) {
@@ -510,7 +522,10 @@ void mset_generic(command_context& c, bool nx) {
     c.prop.none();
     return c.rb.integer(0);
   }
-  for (std::size_t i = 1; i < c.argc(); i += 2) op_set(c.db, c.arg(i), c.arg(i + 1), set_params{});
+  for (std::size_t i = 1; i < c.argc(); i += 2) {
+    op_set(c.db, c.arg(i), c.arg(i + 1), set_params{});
+    notify(c, pubsub::notify_string, "set", c.arg(i));
+  }
   if (nx) c.rb.integer(1);
   else c.rb.simple("OK");
 }
@@ -521,6 +536,7 @@ void cmd_msetnx(command_context& c) { mset_generic(c, true); }
 void cmd_append(command_context& c) {
   auto r = op_append(c.db, c.arg(1), c.arg(2), c.server.config.proto_max_bulk_len.load(std::memory_order_relaxed));
   if (!r.ok()) return c.rb.error(r.error());
+  notify(c, pubsub::notify_string, "append", c.arg(1));
   c.rb.integer(static_cast<std::int64_t>(r.value()));
 }
 
@@ -547,6 +563,7 @@ void cmd_setrange(command_context& c) {
   auto r = op_setrange(c.db, c.arg(1), *offset, c.arg(3),
                        c.server.config.proto_max_bulk_len.load(std::memory_order_relaxed));
   if (!r.ok()) return c.rb.error(r.error());
+  if (!c.arg(3).empty()) notify(c, pubsub::notify_string, "setrange", c.arg(1));
   c.rb.integer(static_cast<std::int64_t>(r.value()));
 }
 
@@ -554,6 +571,7 @@ void cmd_setrange(command_context& c) {
 void incr_generic(command_context& c, std::int64_t delta) {
   auto r = op_incrby(c.db, c.arg(1), delta);
   if (!r.ok()) return c.rb.error(r.error());
+  notify(c, pubsub::notify_string, "incrby", c.arg(1));
   c.rb.integer(r.value());
 }
 
@@ -576,6 +594,7 @@ void cmd_decrby(command_context& c) {
 void cmd_incrbyfloat(command_context& c) {
   auto r = op_incrbyfloat(c.db, c.arg(1), c.arg(2));
   if (!r.ok()) return c.rb.error(r.error());
+  notify(c, pubsub::notify_string, "incrbyfloat", c.arg(1));
   c.rb.bulk(r.value());  // a bulk string in RESP3 too (Redis addReplyBulk)
   // AOF: the result, not the increment, so float rounding cannot drift on replay.
   c.prop.replace({"SET", std::string(c.arg(1)), std::string(r.value()), "KEEPTTL"});

@@ -27,6 +27,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
+#include "kvd/command/notify.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/store/set.hpp"
@@ -313,6 +314,10 @@ void pop_and_reply(command_context& c, std::string_view key, zset* z, bool max, 
   if (max) z->erase_ranks(len - n, len - 1);
   else z->erase_ranks(0, n - 1);
   std::string k(key);
+  if (n > 0) {
+    notify(c, pubsub::notify_zset, max ? "zpopmax" : "zpopmin", k);
+    if (z->length() == 0) notify(c, pubsub::notify_generic, "del", k);
+  }
   drop_if_empty(c.db, k, z);
   if (plain) c.prop.replace(argv_of({max ? "ZPOPMAX" : "ZPOPMIN", k}));
   else c.prop.replace(argv_of({max ? "ZPOPMAX" : "ZPOPMIN", k, std::to_string(count)}));
@@ -399,6 +404,7 @@ void zadd_generic(command_context& c, int flags) {
     if (created && z->length() == 0) c.db.del(key);
   }
   if (added + updated == 0) c.prop.none();
+  else notify(c, pubsub::notify_zset, incr ? "zincr" : "zadd", key);
   if (incr) {
     if (processed) c.rb.dbl(score);
     else c.rb.null();
@@ -422,6 +428,10 @@ void cmd_zrem(command_context& c) {
     for (std::size_t i = 2; i < c.argc(); ++i) {
       n += z->remove(c.arg(i));
       if (z->length() == 0) break;
+    }
+    if (n > 0) {
+      notify(c, pubsub::notify_zset, "zrem", c.arg(1));
+      if (z->length() == 0) notify(c, pubsub::notify_generic, "del", c.arg(1));
     }
     drop_if_empty(c.db, c.arg(1), z);
   }
@@ -588,6 +598,8 @@ void zrange_generic(command_context& c, std::size_t argc_start, bool store, rang
   }
   bool changed = store_result(c.db, dst, std::move(result));
   if (!changed) c.prop.none();
+  if (!items.empty()) notify(c, pubsub::notify_zset, "zrangestore", dst);
+  else if (changed) notify(c, pubsub::notify_generic, "del", dst);
   c.rb.integer(static_cast<std::int64_t>(items.size()));
 }
 
@@ -631,6 +643,14 @@ void zremrange_generic(command_context& c, range_type type) {
   else if (type == range_type::score) w = window_by_score(*z, *sr, false, 0, -1);
   else w = window_by_lex(*z, *lmin, *lmax, false, 0, -1, z->is_listpack());
   std::size_t n = w.count ? z->erase_ranks(w.start, w.start + w.count - 1) : 0;
+  if (n > 0) {
+    notify(c, pubsub::notify_zset,
+           type == range_type::rank    ? "zremrangebyrank"
+           : type == range_type::score ? "zremrangebyscore"
+                                       : "zremrangebylex",
+           c.arg(1));
+    if (z->length() == 0) notify(c, pubsub::notify_generic, "del", c.arg(1));
+  }
   drop_if_empty(c.db, c.arg(1), z);
   if (n == 0) c.prop.none();
   c.rb.integer(static_cast<std::int64_t>(n));
@@ -979,6 +999,11 @@ void zsetop_generic(command_context& c, bool store, std::size_t numkeys_idx, set
     std::size_t n = out.size();
     bool changed = store_result(c.db, c.arg(1), zset::build(out, limits_of(c)));
     if (!changed) c.prop.none();
+    if (n > 0)
+      notify(c, pubsub::notify_zset, op == setop::uni ? "zunionstore" : op == setop::inter ? "zinterstore" : "zdiffstore",
+             c.arg(1));
+    else if (changed)
+      notify(c, pubsub::notify_generic, "del", c.arg(1));
     return c.rb.integer(static_cast<std::int64_t>(n));
   }
   reply_items(c, out, withscores);

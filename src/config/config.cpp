@@ -9,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "kvd/pubsub/pubsub.hpp"
 #include "kvd/util/numbers.hpp"
 
 namespace kvd::config {
@@ -173,6 +174,72 @@ registry::registry(server_config& c) : cfg_(c) {
                     1024 * 1024));
   add(memory_option("client-query-buffer-limit", "Largest unparsed input per client, bytes; past it the client is closed.",
                     c.client_query_buffer_limit, true, 1024 * 1024));
+  {
+    // Redis 7.0 defaults; CONFIG SET takes any number of "<class> <hard> <soft> <seconds>"
+    // groups and changes only the classes named (setConfigClientOutputBufferLimitOption).
+    auto& lim = c.client_output_buffer_limit;
+    lim[1].hard = 256LL * 1024 * 1024, lim[1].soft = 64LL * 1024 * 1024, lim[1].soft_seconds = 60;
+    lim[2].hard = 32LL * 1024 * 1024, lim[2].soft = 8LL * 1024 * 1024, lim[2].soft_seconds = 60;
+    option o;
+    o.name = "client-output-buffer-limit";
+    o.help = "Output buffer limits per client class: \"<class> <hard> <soft> <soft-seconds>\" groups, class "
+             "normal, replica (slave) or pubsub. A client over <hard> bytes of pending replies, or over <soft> "
+             "for <soft-seconds>, is disconnected; 0 disables a limit.";
+    o.get = [&lim] {
+      static constexpr const char* names[] = {"normal", "slave", "pubsub"};
+      std::string r;
+      for (int i = 0; i < 3; ++i) {
+        if (i) r += ' ';
+        r += names[i];
+        r += ' ' + std::to_string(lim[i].hard.load()) + ' ' + std::to_string(lim[i].soft.load()) + ' ' +
+             std::to_string(lim[i].soft_seconds.load());
+      }
+      return r;
+    };
+    o.set = [&lim](std::string_view v) -> std::optional<std::string> {
+      std::istringstream in{std::string(v)};
+      std::vector<std::string> w;
+      for (std::string t; in >> t;) w.push_back(t);
+      if (w.size() % 4) return "Wrong number of arguments in buffer limit configuration.";
+      struct group {
+        int cls;
+        std::int64_t hard, soft, secs;
+      };
+      std::vector<group> groups;
+      for (std::size_t i = 0; i < w.size(); i += 4) {
+        std::string cls = w[i];
+        for (auto& ch : cls) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        int k = cls == "normal" ? 0 : (cls == "slave" || cls == "replica") ? 1 : cls == "pubsub" ? 2 : -1;
+        if (k < 0) return "Invalid client class specified in buffer limit configuration.";
+        auto hard = parse_memory(w[i + 1]), soft = parse_memory(w[i + 2]);
+        auto secs = util::parse_int64(w[i + 3]);
+        if (!hard || !soft || !secs || *secs < 0)
+          return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        groups.push_back({k, *hard, *soft, *secs});
+      }
+      for (auto& g : groups) {
+        lim[g.cls].hard = g.hard;
+        lim[g.cls].soft = g.soft;
+        lim[g.cls].soft_seconds = g.secs;
+      }
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  {
+    option o;
+    o.name = "notify-keyspace-events";
+    o.help = "Keyspace notification classes (Redis letters K E g $ l s h z x e t m d n A; \"\" = off): events "
+             "are published to __keyspace@<db>__:<key> (K) and __keyevent@<db>__:<event> (E).";
+    o.get = [&c] { return pubsub::format_notify_flags(c.notify_keyspace_events.load()); };
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      int f = pubsub::parse_notify_flags(v);
+      if (f < 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      c.notify_keyspace_events = f;
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
   {
     // Redis accepts any hz >= 0 and clamps it to 1..500 (updateHZ).
     option hz = int_option("hz", "Background task frequency (active expire cycles per second).", c.hz, 0, INT32_MAX, true);

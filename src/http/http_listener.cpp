@@ -7,10 +7,13 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kvd/http/json_reply.hpp"
 #include "kvd/http/router.hpp"
 #include "kvd/util/clock.hpp"
 
@@ -21,6 +24,7 @@ namespace bhttp = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+using protocol::reply;
 
 namespace {
 
@@ -37,7 +41,9 @@ constexpr std::chrono::seconds linger_timeout{2};
 /// asynchronous operation holds a shared_ptr to it. Everything runs on the stream's strand,
 /// requests are handled one at a time (a pipelined request waits in buffer_ until the
 /// previous response is written).
-class session : public std::enable_shared_from_this<session>, public command::client_handle {
+class session : public std::enable_shared_from_this<session>,
+                public command::client_handle,
+                public pubsub::subscriber {
  public:
   session(tcp::socket&& socket, command::dispatcher& d) : stream_(std::move(socket)), d_(d) {
     ctx_ = std::make_shared<command::client_context>();
@@ -57,6 +63,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
   }
 
   ~session() override {
+    command::pubsub_reset_client(*ctx_, d_.server());
     d_.server().clients.remove(ctx_->id);
     d_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -67,6 +74,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
   /// CLIENT KILL / SHUTDOWN: close once the response being written (if any) is out.
   void close() override {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->sse_) return self->sse_close();
       self->closing_ = true;
       if (!self->writing_) self->stream_.cancel();  // the pending read ends with operation_aborted
     });
@@ -168,6 +176,7 @@ class session : public std::enable_shared_from_this<session>, public command::cl
     }
     bool keep = req.keep_alive() && !ctx_->close_after_reply && !closing_;
     unsigned version = req.version();
+    if (out.stream) return start_sse(std::move(*out.stream), version);
     // The AOF promise holds for HTTP too: under appendfsync always the response to a write
     // leaves only after its record is fsynced; under everysec/no after it is written.
     if (auto* aof = d_.server().aof.load(std::memory_order_acquire); aof && ctx_->aof_seq > aof->durable()) {
@@ -182,6 +191,139 @@ class session : public std::enable_shared_from_this<session>, public command::cl
       aof->flush();
     }
     send(version, keep, std::move(out), false);
+  }
+
+  // ---- Server-Sent Events (GET /v1/subscribe/{channel}, /v1/psubscribe/{pattern}) ----
+  // The connection becomes a pub/sub client: SUBSCRIBE / PSUBSCRIBE run through the
+  // dispatcher with this session as the receiver, messages arrive via deliver() posted to
+  // the strand, and the response body is the event stream (no Content-Length; it ends when
+  // the connection closes). client-output-buffer-limit pubsub bounds what a slow reader
+  // can make us hold.
+
+ public:
+  void deliver(std::shared_ptr<const pubsub::message> m) override {
+    net::post(stream_.get_executor(), [self = shared_from_this(), m = std::move(m)] { self->on_sse_message(*m); });
+  }
+
+ private:
+  void start_sse(sse_subscription sub, unsigned version) {
+    ctx_->subscriber = std::weak_ptr<pubsub::subscriber>(shared_from_this());
+    std::string_view verb = sub.pattern ? "PSUBSCRIBE" : "SUBSCRIBE";
+    reply r = run_command(d_, *ctx_, {verb, sub.name});
+    if (r.k == reply::kind::error) {
+      command::pubsub_reset_client(*ctx_, d_.server());
+      return send(version, false, error_response(400, r.str, error_code_of(r.str)), false);
+    }
+    sse_ = true;
+    sse_sub_ = std::move(sub);
+    stream_.expires_never();
+    sse_out_ = "HTTP/1.1 200 OK\r\nServer: kvd/" KVD_VERSION
+               "\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+               "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n: subscribed\n\n";
+    sse_flush();
+    // A read that ends when the client goes away (anything it sends is ignored).
+    sse_read();
+    if (sse_sub_.timeout_s > 0) {
+      sse_timer_.emplace(stream_.get_executor());
+      sse_timer_->expires_after(std::chrono::seconds(sse_sub_.timeout_s));
+      sse_timer_->async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec) self->sse_finish();
+      });
+    }
+  }
+
+  void sse_read() {
+    stream_.socket().async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return self->sse_close();
+      self->sse_read();
+    });
+  }
+
+  void on_sse_message(const pubsub::message& m) {
+    if (!sse_ || sse_closed_ || sse_done_) return;
+    if (sse_sub_.raw) {
+      // One `data:` line per payload line (SSE: a line break ends a data line).
+      std::string_view p = m.payload;
+      while (true) {
+        auto nl = p.find('\n');
+        auto line = p.substr(0, nl);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        sse_out_ += "data: ";
+        sse_out_.append(line);
+        sse_out_ += '\n';
+        if (nl == std::string_view::npos) break;
+        p.remove_prefix(nl + 1);
+      }
+      sse_out_ += '\n';
+    } else {
+      boost::json::object o;
+      if (m.type == pubsub::message::kind::pmessage) o["pattern"] = bytes_to_json(m.pattern);
+      o["channel"] = bytes_to_json(m.channel);
+      o["message"] = bytes_to_json(m.payload);
+      sse_out_ += "data: ";
+      sse_out_ += boost::json::serialize(o);
+      sse_out_ += "\n\n";
+    }
+    if (sse_over_limit()) return;
+    if (sse_sub_.count > 0 && ++sse_sent_ >= sse_sub_.count) return sse_finish();
+    sse_flush();
+  }
+
+  /// client-output-buffer-limit pubsub, as resp_session applies it.
+  bool sse_over_limit() {
+    std::size_t used = sse_out_.size() + sse_writing_.size();
+    ctx_->output_buffer_bytes.store(used, std::memory_order_relaxed);
+    auto& lim = d_.server().config.client_output_buffer_limit[static_cast<int>(config::client_class::pubsub)];
+    auto hard = lim.hard.load(std::memory_order_relaxed), soft = lim.soft.load(std::memory_order_relaxed);
+    auto u = static_cast<std::int64_t>(used);
+    bool over = hard > 0 && u >= hard;
+    if (soft > 0 && u >= soft) {
+      auto now = util::now_ms();
+      if (sse_soft_since_ == 0) sse_soft_since_ = now;
+      else if (now - sse_soft_since_ > lim.soft_seconds.load(std::memory_order_relaxed) * 1000) over = true;
+    } else {
+      sse_soft_since_ = 0;
+    }
+    if (!over) return false;
+    spdlog::warn("http client id={} addr={} closed for overcoming of output buffer limits ({} bytes pending, class pubsub).",
+                 ctx_->id, ctx_->addr, used);
+    sse_out_.clear();
+    sse_close();
+    return true;
+  }
+
+  void sse_flush() {
+    if (sse_closed_ || writing_ || sse_out_.empty()) {
+      if (!writing_ && sse_done_ && sse_out_.empty()) sse_close();
+      return;
+    }
+    sse_writing_.swap(sse_out_);
+    sse_out_.clear();
+    writing_ = true;
+    net::async_write(stream_.socket(), net::buffer(sse_writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->writing_ = false;
+      self->count_out(n);
+      self->sse_writing_.clear();
+      if (ec) return self->sse_close();
+      self->sse_flush();
+    });
+  }
+
+  /// Ends the stream once what is queued is written (?timeout, ?count).
+  void sse_finish() {
+    sse_done_ = true;
+    command::pubsub_reset_client(*ctx_, d_.server());
+    sse_flush();
+  }
+
+  void sse_close() {
+    if (sse_closed_) return;
+    sse_closed_ = true;
+    command::pubsub_reset_client(*ctx_, d_.server());
+    if (sse_timer_) sse_timer_->cancel();
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
   }
 
   // Sends a response to a request that could not be read completely, then closes.
@@ -261,6 +403,12 @@ class session : public std::enable_shared_from_this<session>, public command::cl
   std::array<char, 16 * 1024> drain_;
   bool writing_ = false;
   bool closing_ = false;  ///< close() was called: finish the current response, then close
+  // SSE stream state (start_sse).
+  bool sse_ = false, sse_done_ = false, sse_closed_ = false;
+  sse_subscription sse_sub_;
+  std::string sse_out_, sse_writing_;
+  std::int64_t sse_soft_since_ = 0, sse_sent_ = 0;
+  std::optional<net::steady_timer> sse_timer_;
 };
 
 }  // namespace

@@ -378,6 +378,39 @@ response zset_member_fn(const route_call& r) { return zset_member_route(r.d, r.c
 
 response checkpoint_fn(const route_call&) { return checkpoint_route(); }
 
+// ---- pub/sub ----
+
+response publish_fn(const route_call& r) {
+  reply rep = run(r.d, r.c, {"PUBLISH", r.key, r.req.body});
+  if (rep.k == reply::kind::error) return redis_error(rep);
+  if (rep.k != reply::kind::integer) return internal_error("unexpected reply to PUBLISH");
+  return ok_json(json::object{{"receivers", rep.num}});
+}
+
+response subscribe_common(const route_call& r, bool pattern) {
+  sse_subscription s;
+  s.name = r.key;
+  s.pattern = pattern;
+  if (auto* f = r.q.get("format")) {
+    auto fl = lower(*f);
+    if (fl != "raw" && fl != "json") return bad_request("format must be json or raw");
+    s.raw = fl == "raw";
+  }
+  for (auto [name, field] : {std::pair{"timeout", &s.timeout_s}, std::pair{"count", &s.count}}) {
+    if (auto* v = r.q.get(name)) {
+      auto n = int_param(*v);
+      if (!n || *n < 0) return bad_request(std::string(name) + " must be a non-negative integer");
+      *field = *n;
+    }
+  }
+  response out;
+  out.content_type = "text/event-stream";
+  out.stream = std::move(s);
+  return out;
+}
+response subscribe_fn(const route_call& r) { return subscribe_common(r, false); }
+response psubscribe_fn(const route_call& r) { return subscribe_common(r, true); }
+
 response api_v0_fn(const route_call& r) {
   return api_v0_route(r.d, r.c, r.req, r.q, r.path.substr(std::string_view("/api/v0").size()));
 }
@@ -415,6 +448,9 @@ const route_row route_table[] = {
     {{"/v1/zsets/{key}", "GET, POST, DELETE", false}, zsets_fn},
     {{"/v1/zsets/{key}/{member}", "GET", false}, zset_member_fn},
     {{"/v1/checkpoint", "POST", false}, checkpoint_fn},
+    {{"/v1/publish/{key}", "POST", false}, publish_fn},
+    {{"/v1/subscribe/{key}", "GET", false}, subscribe_fn},
+    {{"/v1/psubscribe/{key}", "GET", false}, psubscribe_fn},
     {{"/api/v0", "GET", true}, api_v0_fn},
     {{"/api/v0/", "GET", true}, api_v0_fn},
     {{"/api/v0/set", "POST", true}, api_v0_fn},

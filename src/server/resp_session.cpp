@@ -43,6 +43,7 @@ resp_session::resp_session(asio::ip::tcp::socket socket, command::dispatcher& di
 
 resp_session::~resp_session() {
   if (client_) {
+    command::pubsub_reset_client(*client_, disp_.server());
     if (client_->blocked_on) disp_.server().blocking.cancel(client_->blocked_on);
     disp_.server().clients.remove(client_->id);
     disp_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
@@ -60,6 +61,7 @@ void resp_session::start() {
   if (auto ep = socket_.remote_endpoint(ec); !ec) client_->addr = endpoint_text(ep);
   if (auto ep = socket_.local_endpoint(ec); !ec) client_->laddr = endpoint_text(ep);
   client_->handle = weak_from_this();
+  client_->subscriber = weak_from_this();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   parser_.set_limits({st.config.proto_max_bulk_len.load(), INT_MAX, 64 * 1024});  // Redis: multibulk length up to INT_MAX
   // Redis 7.0 protected mode: with no password for the default user (kvd has no AUTH yet),
@@ -84,6 +86,64 @@ void resp_session::refuse(std::string reply_bytes) {
   out_ = std::move(reply_bytes);
   closing_ = true;
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+}
+
+void resp_session::deliver(std::shared_ptr<const pubsub::message> m) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), m = std::move(m)] { self->on_message(*m); });
+}
+
+void resp_session::on_message(const pubsub::message& m) {
+  if (closing_ || !socket_.is_open()) return;
+  writer_.set_protocol(client_->resp);
+  using k = pubsub::message::kind;
+  switch (m.type) {
+    case k::message:
+    case k::smessage:
+      writer_.push(3);
+      writer_.bulk(m.type == k::message ? "message" : "smessage");
+      writer_.bulk(m.channel);
+      writer_.bulk(m.payload);
+      break;
+    case k::pmessage:
+      writer_.push(4);
+      writer_.bulk("pmessage");
+      writer_.bulk(m.pattern);
+      writer_.bulk(m.channel);
+      writer_.bulk(m.payload);
+      break;
+    case k::monitor:
+      writer_.simple(m.payload);
+      break;
+  }
+  if (check_output_limit()) return;
+  if (!write_in_flight_ && !waiting_fsync_) do_write();
+}
+
+bool resp_session::check_output_limit() {
+  std::size_t used = out_.size() + writing_.size();
+  client_->output_buffer_bytes.store(used, std::memory_order_relaxed);
+  auto& st = disp_.server();
+  auto cls = client_->subs.pubsub_mode ? config::client_class::pubsub : config::client_class::normal;
+  auto& lim = st.config.client_output_buffer_limit[static_cast<int>(cls)];
+  auto hard = lim.hard.load(std::memory_order_relaxed), soft = lim.soft.load(std::memory_order_relaxed);
+  auto u = static_cast<std::int64_t>(used);
+  bool over = hard > 0 && u >= hard;
+  if (soft > 0 && u >= soft) {
+    std::int64_t now = util::now_ms();
+    if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
+    else if (now - soft_limit_since_ms_ > lim.soft_seconds.load(std::memory_order_relaxed) * 1000) over = true;
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (!over) return false;
+  spdlog::warn("Client id={} addr={} closed for overcoming of output buffer limits ({} bytes pending, class {}).",
+               client_->id, client_->addr, used, cls == config::client_class::pubsub ? "pubsub" : "normal");
+  closing_ = true;
+  out_.clear();
+  out_.shrink_to_fit();
+  client_->output_buffer_bytes.store(0, std::memory_order_relaxed);
+  shutdown_socket();  // an async_write in flight ends with operation_aborted
+  return true;
 }
 
 void resp_session::close() {
@@ -141,6 +201,8 @@ void resp_session::cancel_block() {
 
 void resp_session::shutdown_socket() {
   cancel_block();
+  // Stop receiving messages now, not when the last queued delivery lets the session go.
+  if (client_) command::pubsub_reset_client(*client_, disp_.server());
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -232,6 +294,7 @@ void resp_session::process_input() {
     closing_ = true;
     out_.clear();
   }
+  if (!out_.empty() && check_output_limit()) return;
   if (!out_.empty() && !write_in_flight_) {
     if (hold_for_fsync()) return;
     return do_write();
@@ -285,6 +348,8 @@ void resp_session::do_write() {
   writing_.swap(out_);
   out_.clear();
   if (client_) client_->output_buffer_bytes.store(writing_.size(), std::memory_order_relaxed);
+  // A subscriber's buffer keeps the capacity of the largest burst; give big ones back.
+  if (out_.capacity() > keep_buffer) std::string().swap(out_);
   write_in_flight_ = true;
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
@@ -299,6 +364,7 @@ void resp_session::on_write(const error_code& ec, std::size_t n) {
   }
   disp_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
   writing_.clear();
+  if (client_) client_->output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
   if (writing_.capacity() > keep_buffer) std::string().swap(writing_);
   if (!out_.empty()) {
     if (hold_for_fsync()) return;

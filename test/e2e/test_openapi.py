@@ -123,6 +123,8 @@ def main():
                     if path in ("/v1/command", "/api/v0/set"):
                         headers, data = ["Content-Type: application/json"], '["PING"]'
                 q = "?key=openapi-probe" if path in ("/api/v0/get", "/api/v0/delete") else ""
+                if path in ("/v1/subscribe/{key}", "/v1/psubscribe/{key}"):
+                    q = "?timeout=1"  # an event stream: ends after 1 s
                 r = curl(p, m, probe_path(path) + q, headers, data)
                 routed = r.status != 405 and not (r.status == 404 and b"no such route" in r.body)
                 check(routed, "%s %s is served (%r)" % (m, path, r))

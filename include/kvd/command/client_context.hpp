@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "kvd/pubsub/pubsub.hpp"
+
 namespace kvd::command {
 
 /// Implemented by sessions so that other threads can close them (CLIENT KILL, SHUTDOWN).
@@ -43,6 +45,10 @@ struct client_context {
   /// Set by command::block() when the last command blocked; the session takes it (starts
   /// the timeout, stops processing input) and clears it when the client is unblocked.
   std::shared_ptr<waiter> blocked_on;
+  /// Where this client's pub/sub messages and MONITOR lines go (its session); empty for
+  /// clients that cannot receive them (a plain HTTP request, the AOF loader).
+  std::weak_ptr<pubsub::subscriber> subscriber;
+  pubsub::client_subscriptions subs;  ///< SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE state, MONITOR flag
 
   mutable std::mutex info_mu;  ///< guards the fields below, `db` and `resp` for readers elsewhere
   std::string name;            ///< CLIENT SETNAME

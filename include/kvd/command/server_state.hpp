@@ -18,6 +18,7 @@
 #include "kvd/config/config.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/persist/rdb.hpp"
+#include "kvd/pubsub/pubsub.hpp"
 #include "kvd/store/keyspace.hpp"
 
 namespace kvd::command {
@@ -74,7 +75,10 @@ struct memory_usage {
 
 struct server_state {
   server_state(store::keyspace& ks, config::server_config& cfg, config::registry& reg, command_table& t)
-      : keyspace(ks), config(cfg), options(reg), table(t) {}
+      : keyspace(ks), config(cfg), options(reg), table(t) {
+    notifier.channels = &pubsub;
+    notifier.flags = &cfg.notify_keyspace_events;
+  }
 
   store::keyspace& keyspace;
   config::server_config& config;
@@ -82,6 +86,10 @@ struct server_state {
   command_table& table;
   client_registry clients;
   blocking_registry blocking;  ///< clients parked by BLPOP, BZPOPMIN...
+  pubsub::registry pubsub;        ///< SUBSCRIBE / PSUBSCRIBE channels and patterns
+  pubsub::registry pubsub_shard;  ///< SSUBSCRIBE shard channels (Redis 7.0, non-cluster)
+  pubsub::monitor_list monitors;  ///< MONITOR clients
+  pubsub::notifier notifier;      ///< keyspace notifications: pubsub + notify-keyspace-events
   server_stats stats;
   server_hooks hooks;
   std::string run_id;           ///< 40 hex chars, random per start
@@ -94,5 +102,9 @@ struct server_state {
   std::atomic<int> tcp_port{0};   ///< bound RESP port
   std::atomic<int> http_port{0};  ///< bound HTTP port
 };
+
+/// Drops every subscription of `c` (channels, patterns, shard channels) and its MONITOR
+/// mode, without replies: RESET and disconnects (pubsub_family.cpp).
+void pubsub_reset_client(client_context& c, server_state& s);
 
 }  // namespace kvd::command

@@ -39,6 +39,16 @@ class locked_string {
   std::string v_;
 };
 
+/// One class of client-output-buffer-limit (Redis clientBufferLimitsConfig): a client of
+/// the class whose pending output exceeds `hard` bytes, or stays above `soft` bytes for more
+/// than `soft_seconds`, is disconnected. 0 disables a limit.
+struct output_buffer_limit {
+  std::atomic<std::int64_t> hard{0}, soft{0}, soft_seconds{0};
+};
+
+/// client-output-buffer-limit classes, in Redis's order.
+enum class client_class { normal = 0, replica = 1, pubsub = 2 };
+
 /// Values of all options. Fields read on hot paths by other threads are atomics.
 struct server_config {
   std::string config_file;            ///< path given with --config ("" = none)
@@ -60,6 +70,10 @@ struct server_config {
   std::atomic<bool> protected_mode{true};
   std::atomic<std::int64_t> proto_max_bulk_len{512LL * 1024 * 1024};        ///< bytes
   std::atomic<std::int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};  ///< bytes
+  /// client-output-buffer-limit by client_class; defaults as Redis 7.0.
+  output_buffer_limit client_output_buffer_limit[3];
+  /// notify-keyspace-events, parsed (pubsub::notify_flag bits; 0 = off).
+  std::atomic<int> notify_keyspace_events{0};
   std::atomic<int> hz{10};            ///< background tasks per second (active expire)
   std::atomic<bool> active_expire_enabled{true};
   std::string dir = ".";              ///< working directory for files

@@ -20,6 +20,8 @@
 //   /v1/hashes/{key}[/{field}], /v1/zsets/{key}[/{member}] -> typed values (typed_routes.hpp)
 //   POST /v1/checkpoint               -> 501 until persistence exists
 //   GET /, GET /console/{asset}       -> the web console's page and assets (console.hpp)
+//   POST /v1/publish/{channel}        -> PUBLISH channel <body>: {"receivers": N}
+//   GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern} -> text/event-stream (SSE)
 // The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
 // /db/{key}, /blobs, /blobs/{key}.
 // Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
@@ -29,6 +31,7 @@
 // UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED. The /api/v0 routes answer errors in their
 // seed's shape {"status":"error","message":"..."}.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +53,17 @@ struct request {
   std::string_view if_none_match = {};  ///< If-None-Match field value, "" when absent (console assets)
 };
 
+/// A request to turn the connection into a Server-Sent Events stream of pub/sub messages
+/// (GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern}); the session subscribes and
+/// streams (http_listener.cpp).
+struct sse_subscription {
+  std::string name;      ///< channel, or glob pattern when `pattern`
+  bool pattern = false;  ///< PSUBSCRIBE instead of SUBSCRIBE
+  bool raw = false;      ///< `?format=raw`: the payload as `data:` lines, else one JSON object per event
+  std::int64_t timeout_s = 0;  ///< `?timeout=N`: end the stream after N seconds (0 = never)
+  std::int64_t count = 0;      ///< `?count=N`: end the stream after N messages (0 = unlimited)
+};
+
 /// What to send back; the session adds framing (Content-Length, Connection).
 struct response {
   unsigned status = 200;
@@ -58,6 +72,7 @@ struct response {
   std::string allow;  ///< Allow field for 405 responses, "" for none
   /// Further header fields (name, value), e.g. ETag and Cache-Control of console assets.
   std::vector<std::pair<std::string_view, std::string>> headers;
+  std::optional<sse_subscription> stream;  ///< set: no body; stream messages as text/event-stream
 };
 
 /// Decoded query parameters in order of appearance.

@@ -17,7 +17,9 @@
 
 namespace kvd::server {
 
-class resp_session final : public command::client_handle, public std::enable_shared_from_this<resp_session> {
+class resp_session final : public command::client_handle,
+                           public pubsub::subscriber,
+                           public std::enable_shared_from_this<resp_session> {
  public:
   /// Takes the accepted socket (its executor must be a strand).
   resp_session(boost::asio::ip::tcp::socket socket, command::dispatcher& disp);
@@ -31,6 +33,9 @@ class resp_session final : public command::client_handle, public std::enable_sha
   void unblocked() override;
   /// Sends `reply_bytes` and closes (used to refuse a client, e.g. maxclients).
   void refuse(std::string reply_bytes);
+  /// Thread-safe: queues a pub/sub message or MONITOR line; always posts to the strand
+  /// (holding this session), where it is rendered (RESP2 array / RESP3 push) and sent.
+  void deliver(std::shared_ptr<const pubsub::message> m) override;
 
  private:
   void do_read();
@@ -39,6 +44,11 @@ class resp_session final : public command::client_handle, public std::enable_sha
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void shutdown_socket();
+  void on_message(const pubsub::message& m);
+  /// Redis checkClientOutputBufferLimits: closes the connection (dropping pending output)
+  /// when the pending reply bytes pass client-output-buffer-limit for the client's class
+  /// (pubsub while subscribed, else normal). Returns true when it closed.
+  bool check_output_limit();
   /// True (and a callback registered) while this client's last write is not yet durable
   /// under appendfsync always; its replies wait.
   bool hold_for_fsync();
@@ -68,6 +78,7 @@ class resp_session final : public command::client_handle, public std::enable_sha
   bool closing_ = false;
   bool waiting_fsync_ = false;
   bool blocked_ = false;  ///< a blocking command waits; input is read but not run
+  std::int64_t soft_limit_since_ms_ = 0;  ///< when output went over the soft limit (0 = under)
   boost::asio::steady_timer block_timer_;
 };
 
