@@ -215,8 +215,10 @@ void resp_session::process_input() {
     if (client_->close_after_reply) closing_ = true;
     if (client_->blocked_on) enter_blocked();
   }
-  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-  if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {
+  // A read may be in flight into [in_end_, in_cap_) when input runs from an unblock (or a
+  // timer): then the buffer must not move or shrink under it.
+  if (in_begin_ == in_end_ && !read_in_flight_) in_begin_ = in_end_ = 0;
+  if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame() && !read_in_flight_) {
     // Give back the memory of a large request once it is consumed.
     std::size_t unparsed = in_end_ - in_begin_;
     auto smaller = std::make_unique_for_overwrite<char[]>(read_chunk);
