@@ -68,6 +68,7 @@ class resp_session final : public command::client_handle, public std::enable_sha
   bool closing_ = false;
   bool waiting_fsync_ = false;
   bool blocked_ = false;  ///< a blocking command waits; input is read but not run
+  bool skip_reply_ = false;  ///< CLIENT REPLY SKIP was the last command: drop the next reply
   boost::asio::steady_timer block_timer_;
 };
 
