@@ -311,9 +311,12 @@ registry::registry(server_config& c) : cfg_(c) {
         if (errno || *end) return "Invalid latency-tracking-info-percentiles parameters";
         if (!(d >= 0 && d <= 100)) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%g", d);  // Redis prints them with %f trimmed: "99.9"
+        std::snprintf(buf, sizeof buf, "%f", d);  // as Redis: %f without trailing zeros, "99.9"
+        std::string t(buf);
+        t.erase(t.find_last_not_of('0') + 1);
+        if (t.back() == '.') t.pop_back();
         if (!norm.empty()) norm += ' ';
-        norm += buf;
+        norm += t;
       }
       c.latency_tracking_info_percentiles = norm;
       return std::nullopt;
