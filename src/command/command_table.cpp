@@ -74,6 +74,7 @@ void register_all_families(command_table& t) {
   register_sort_family(t);
   register_persistence_family(t);
   register_pubsub_family(t);
+  register_introspection_family(t);
 }
 
 }  // namespace kvd::command

@@ -1,5 +1,5 @@
 // Connection commands: PING ECHO QUIT HELLO SELECT RESET and CLIENT's subcommands
-// (ID SETNAME GETNAME LIST INFO KILL SETINFO HELP). Source: Redis 7.0 networking.c, server.c.
+// (ID SETNAME GETNAME LIST INFO KILL SETINFO UNBLOCK PAUSE UNPAUSE NO-EVICT REPLY TRACKING HELP). Source: Redis 7.0 networking.c, server.c.
 #include <climits>
 #include <sstream>
 
@@ -7,6 +7,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/command/introspection.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
 
@@ -31,23 +32,31 @@ bool is_pubsub_client(const client_context& c) {
   return c.subs.n_channels.load() + c.subs.n_patterns.load() + c.subs.n_shard.load() > 0;
 }
 
+/// One CLIENT LIST / CLIENT INFO line with Redis 7.0's fields (networking.c catClientInfoString),
+/// then 7.2's lib-name and lib-ver (CLIENT SETINFO). Buffers kvd does not keep per client
+/// (qbuf-free, argv-mem: arguments are views into the read buffer, rbs/rbp, obl/oll: replies
+/// are one string) read 0.
 std::string client_line(const client_context& c, bool blocked) {
   std::int64_t now = util::now_ms();
   std::lock_guard lk(c.info_mu);
+  auto qbuf = c.query_buffer_bytes.load(), omem = c.output_buffer_bytes.load();
   std::ostringstream o;
   int sub = c.subs.n_channels.load(), psub = c.subs.n_patterns.load(), ssub = c.subs.n_shard.load();
+  // Flags in Redis's order (networking.c catClientInfoString).
   std::string flags;
   if (c.subs.monitor.load()) flags += 'O';
   if (sub + psub + ssub > 0) flags += 'P';
   if (blocked) flags += 'b';
+  if (c.no_evict.load(std::memory_order_relaxed)) flags += 'e';
   if (flags.empty()) flags = "N";
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
     << " flags=" << flags << " db=" << c.db << " sub=" << sub << " psub=" << psub << " ssub=" << ssub
-    << " multi=-1 qbuf=" << c.query_buffer_bytes.load()
-    << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes.load()
-    << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
-    << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
+    << " multi=" << (c.in_multi ? 0 : -1) << " qbuf=" << qbuf
+    << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" << omem
+    << " tot-mem=" << qbuf + omem + sizeof(client_context) << " events=" << (omem ? "rw" : "r")
+    << " cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp << " lib-name=" << c.lib_name
+    << " lib-ver=" << c.lib_ver << "\n";
   return o.str();
 }
 
@@ -234,6 +243,7 @@ void cmd_client_kill(command_context& c) {
   auto clients = c.server.clients.list();
   if (c.argc() == 3) {  // old form: CLIENT KILL addr:port
     for (auto& cl : clients) {
+      if (cl->is_http) continue;
       if (cl->addr == c.arg(2)) {
         if (cl->id == c.client.id) c.client.close_after_reply = true;
         else if (auto h = cl->handle.lock()) h->close();
@@ -282,6 +292,7 @@ void cmd_client_kill(command_context& c) {
     if (laddr && cl->laddr != *laddr) continue;
     if (type && !iequals(*type, "normal") && !iequals(*type, "pubsub")) continue;
     if (type && is_pubsub_client(*cl) != iequals(*type, "pubsub")) continue;
+    if (cl->is_http) continue;  // HTTP requests are not Redis connections
     if (skipme && cl->id == c.client.id) continue;
     // Killing oneself stops this connection right after the reply: later pipelined
     // commands do not run (Redis CLIENT_CLOSE_AFTER_COMMAND).
@@ -290,6 +301,67 @@ void cmd_client_kill(command_context& c) {
     ++killed;
   }
   c.rb.integer(killed);
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: commands (ALL) or writes (WRITE) of every client wait
+/// until the timeout (ms) or CLIENT UNPAUSE; the session holds them (pause_wait_ms). A pause
+/// never shortens a longer one already running; ALL wins over WRITE (Redis pauseClients).
+void cmd_client_pause(command_context& c) {
+  auto ms = util::parse_int64(c.arg(2));
+  if (!ms) return c.rb.error("ERR timeout is not an integer or out of range");
+  if (*ms < 0) return c.rb.error("ERR timeout is negative");
+  auto mode = pause_mode::all;
+  if (c.argc() == 4) {
+    if (iequals(c.arg(3), "write")) mode = pause_mode::write;
+    else if (!iequals(c.arg(3), "all")) return c.rb.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+  } else if (c.argc() > 4) {
+    return c.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(c.arg(1)) +
+                      "'. Try CLIENT HELP.");
+  }
+  auto& st = c.server.introspection;
+  std::int64_t end = util::now_ms() + std::min<std::int64_t>(*ms, INT64_MAX / 4);
+  int cur = st.pause.load();
+  bool active = cur != 0 && st.pause_end_ms.load() > util::now_ms();
+  if (!active || end > st.pause_end_ms.load()) st.pause_end_ms.store(end);
+  if (!active || static_cast<int>(mode) > cur) st.pause.store(static_cast<int>(mode));
+  c.rb.simple("OK");
+}
+
+void cmd_client_unpause(command_context& c) {
+  c.server.introspection.pause.store(0);
+  c.server.introspection.pause_end_ms.store(0);
+  c.rb.simple("OK");
+}
+
+void cmd_client_no_evict(command_context& c) {
+  if (iequals(c.arg(2), "on")) c.client.no_evict = true;
+  else if (iequals(c.arg(2), "off")) c.client.no_evict = false;
+  else return c.rb.error(err::syntax);
+  c.rb.simple("OK");
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: the session drops replies while OFF, and the next command's
+/// reply after SKIP; OFF and SKIP themselves get no reply (resp_session::process_input).
+void cmd_client_reply(command_context& c) {
+  auto m = c.arg(2);
+  if (iequals(m, "on")) {
+    c.client.reply_off = false;
+    c.client.reply_skip_next = false;
+    return c.rb.simple("OK");
+  }
+  if (iequals(m, "off")) {
+    c.client.reply_off = true;
+  } else if (iequals(m, "skip")) {
+    if (!c.client.reply_off) c.client.reply_skip_next = true;
+  } else {
+    return c.rb.error(err::syntax);
+  }
+  c.rb.simple("OK");  // dropped by the session
+}
+
+/// Client-side caching (CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO) is not built.
+void cmd_client_tracking(command_context& c) {
+  c.rb.error("ERR CLIENT TRACKING is not supported by this server (no client-side caching invalidation)");
 }
 
 void cmd_client_help(command_context& c) {
@@ -321,14 +393,24 @@ void cmd_client_help(command_context& c) {
       "    Return information about client connections. Options:",
       "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
       "      Return clients of specified type.",
+      "UNPAUSE",
+      "    Stop the current client pause, resuming traffic.",
+      "PAUSE <timeout> [WRITE|ALL]",
+      "    Suspend all, or just write, clients for <timeout> milliseconds.",
+      "REPLY (ON|OFF|SKIP)",
+      "    Control the replies sent to the current connection.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
       "SETINFO <option> <value>",
       "    Set client meta attr. Options are:",
       "    * LIB-NAME: the client lib name.",
       "    * LIB-VER: the client lib version.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
+      "NO-EVICT (ON|OFF)",
+      "    Protect current client connection from eviction.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   reply_help(c.rb, lines);
 }
@@ -358,6 +440,12 @@ void register_connection_family(command_table& t) {
   t.add_sub(client, {"unblock", -3, f_admin | f_noscript | f_loading | f_stale, 0, 0, 0, cmd_client_unblock,
                       "admin slow dangerous connection"});
   t.add_sub(client, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_client_help, "slow connection"});
+  constexpr auto acl = f_admin | f_noscript | f_loading | f_stale;
+  t.add_sub(client, {"pause", -3, acl, 0, 0, 0, cmd_client_pause, "admin slow dangerous connection"});
+  t.add_sub(client, {"unpause", 2, acl, 0, 0, 0, cmd_client_unpause, "admin slow dangerous connection"});
+  t.add_sub(client, {"no-evict", 3, acl, 0, 0, 0, cmd_client_no_evict, "admin slow dangerous connection"});
+  t.add_sub(client, {"reply", 3, cl, 0, 0, 0, cmd_client_reply, "slow connection"});
+  t.add_sub(client, {"tracking", -3, cl, 0, 0, 0, cmd_client_tracking, "slow connection"});
 }
 
 }  // namespace kvd::command

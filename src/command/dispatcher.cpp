@@ -86,8 +86,10 @@ bool protected_command_allowed(const std::string& mode, std::string_view addr) {
 class error_probe final : public protocol::reply_builder {
  public:
   explicit error_probe(protocol::reply_builder& out) noexcept : out_(out) {}
+  error_probe(const error_probe&) = delete;  // error_probe(probe) must wrap it, not copy it
   void simple(std::string_view s) override { out_.simple(s); }
   void error(std::string_view s) override {
+    if (!saw_error) code.assign(s.substr(0, s.find(' ')));  // errorstats: "ERR", "WRONGTYPE"...
     saw_error = true;
     out_.error(s);
   }
@@ -105,6 +107,7 @@ class error_probe final : public protocol::reply_builder {
   void set_protocol(int v) override { out_.set_protocol(v); }
   [[nodiscard]] int protocol() const noexcept override { return out_.protocol(); }
   bool saw_error = false;
+  std::string code;  ///< first word of the first error
 
  private:
   protocol::reply_builder& out_;
@@ -119,6 +122,14 @@ bool allowed_in_pubsub(const command_spec& cmd) {
     if (cmd.name == n) return true;
   return false;
 }
+/// Counts the command's error reply in INFO errorstats on every return path.
+struct errorstat_guard {
+  server_state& s;
+  const error_probe& p;
+  ~errorstat_guard() {
+    if (p.saw_error) s.introspection.count_error(p.code);
+  }
+};
 
 void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
   // Redis 7.0 processCommand: up to 128 bytes of the following arguments, quoted.
@@ -138,7 +149,9 @@ void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
 
 }  // namespace
 
-void dispatcher::execute(client_context& c, args_view args, protocol::reply_builder& rb) {
+void dispatcher::execute(client_context& c, args_view args, protocol::reply_builder& out) {
+  error_probe rb(out);
+  errorstat_guard errorstats{server_, rb};
   const command_spec* cmd = server_.table.find(args[0]);
   server_.stats.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
   if (!cmd) {
@@ -202,7 +215,7 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
     propagation prop;
-    error_probe probe(rb);
+    error_probe probe(static_cast<protocol::reply_builder&>(rb));  // wraps the errorstats probe
     command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
     cmd->handler(ctx);
     if (probe.saw_error) {
@@ -233,8 +246,10 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   // MONITOR: every executed command but admin and skip_monitor ones (Redis 7.0 call()).
   if (server_.monitors.count() > 0 && !cmd->has(f_admin) && !cmd->has(f_skip_monitor) && !c.replaying_aof)
     server_.monitors.feed(pubsub::monitor_line(util::now_us(), c.db, c.addr, args.data(), args.size()));
+  auto duration = util::now_us() - start;
   cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
-  cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(util::now_us() - start), std::memory_order_relaxed);
+  cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(duration), std::memory_order_relaxed);
+  after_command(server_, c, *cmd, args, duration);  // latencystats, slow log, latency monitor
 }
 
 void dispatcher::serve_blocked(client_context& c, const command_spec& cmd, args_view args, key_locks& locks,

@@ -1,5 +1,5 @@
-// Server commands: INFO, CONFIG GET|SET|RESETSTAT|HELP, TIME, DEBUG (SLEEP,
-// SET-ACTIVE-EXPIRE), SHUTDOWN. INFO field names are Redis 7.0's (server.c genRedisInfoString).
+// Server commands: INFO, CONFIG GET|SET|RESETSTAT|REWRITE|HELP, TIME, DEBUG (SLEEP,
+// SET-ACTIVE-EXPIRE, OBJECT, RELOAD, CHANGE-REPL-ID), SHUTDOWN. INFO field names are Redis 7.0's (server.c genRedisInfoString).
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,12 +11,14 @@
 #include <fstream>
 #include <malloc.h>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/command/introspection.hpp"
 #include "kvd/command/persistence.hpp"
 #include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
@@ -129,22 +131,49 @@ void info_clients(info_writer& w, server_state& s) {
   w.field("connected_clients", s.stats.connected_clients.load());
   w.field("cluster_connections", 0);
   w.field("maxclients", s.config.maxclients.load());
-  w.field("client_recent_max_input_buffer", 0);
-  w.field("client_recent_max_output_buffer", 0);
+  // kvd: the largest buffers of the clients connected now (Redis: of the last few seconds).
+  std::size_t max_in = 0, max_out = 0;
+  for (auto& cl : s.clients.list()) {
+    max_in = std::max(max_in, cl->query_buffer_bytes.load(std::memory_order_relaxed));
+    max_out = std::max(max_out, cl->output_buffer_bytes.load(std::memory_order_relaxed));
+  }
+  w.field("client_recent_max_input_buffer", max_in);
+  w.field("client_recent_max_output_buffer", max_out);
   w.field("blocked_clients", static_cast<std::int64_t>(s.blocking.blocked()));
   w.field("tracking_clients", 0);
   w.field("clients_in_timeout_table", 0);
 }
 
+std::string perc(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", v);
+  return buf;
+}
+
+std::string fixed2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string allocator_name() {
+  if (!mallctl) return "libc";
+  const char* v = nullptr;
+  std::size_t sz = sizeof v;
+  if (mallctl("version", &v, &sz, nullptr, 0) == 0 && v) {
+    std::string ver(v);
+    return "jemalloc-" + ver.substr(0, ver.find('-'));
+  }
+  return "jemalloc";
+}
+
 void info_memory(info_writer& w, server_state& s) {
-  auto [used, rss, peak] = sample_memory();
+  auto m = compute_memory_overhead(s, false);
+  std::int64_t used = m.used, rss = m.rss, peak = m.peak;
   long pages = sysconf(_SC_PHYS_PAGES);
   std::int64_t total = static_cast<std::int64_t>(pages) * sysconf(_SC_PAGESIZE);
   std::int64_t maxmem = s.config.maxmemory.load();
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, "%.2f", used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
-  char peak_perc[32];
-  std::snprintf(peak_perc, sizeof peak_perc, "%.2f%%", peak ? 100.0 * static_cast<double>(used) / static_cast<double>(peak) : 0.0);
+  auto ratio = [](std::int64_t a, std::int64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
   w.section("Memory");
   w.field("used_memory", used);
   w.field("used_memory_human", human_bytes(used));
@@ -152,14 +181,52 @@ void info_memory(info_writer& w, server_state& s) {
   w.field("used_memory_rss_human", human_bytes(rss));
   w.field("used_memory_peak", peak);
   w.field("used_memory_peak_human", human_bytes(peak));
-  w.field("used_memory_peak_perc", std::string_view(peak_perc));
+  w.field("used_memory_peak_perc", perc(100.0 * ratio(used, peak)));
+  w.field("used_memory_overhead", m.total_overhead);
+  w.field("used_memory_startup", m.startup);
+  w.field("used_memory_dataset", m.dataset);
+  w.field("used_memory_dataset_perc", perc(used > m.startup ? 100.0 * ratio(m.dataset, used - m.startup) : 0.0));
+  w.field("allocator_allocated", m.allocator_allocated);
+  w.field("allocator_active", m.allocator_active);
+  w.field("allocator_resident", m.allocator_resident);
   w.field("total_system_memory", total);
   w.field("total_system_memory_human", human_bytes(total));
+  // No scripting engine: the Lua / function memory is truly zero.
+  w.field("used_memory_lua", 0);
+  w.field("used_memory_vm_eval", 0);
+  w.field("used_memory_lua_human", "0B");
+  w.field("used_memory_scripts_eval", 0);
+  w.field("number_of_cached_scripts", 0);
+  w.field("number_of_functions", 0);
+  w.field("number_of_libraries", 0);
+  w.field("used_memory_vm_functions", 0);
+  w.field("used_memory_vm_total", 0);
+  w.field("used_memory_vm_total_human", "0B");
+  w.field("used_memory_functions", 0);
+  w.field("used_memory_scripts", 0);
+  w.field("used_memory_scripts_human", "0B");
   w.field("maxmemory", maxmem);
   w.field("maxmemory_human", human_bytes(maxmem));
   w.field("maxmemory_policy", s.config.maxmemory_policy.get());
-  w.field("mem_fragmentation_ratio", std::string_view(ratio));
-  w.field("mem_allocator", mallctl ? "jemalloc" : "libc");
+  w.field("allocator_frag_ratio", fixed2(ratio(m.allocator_active, m.allocator_allocated)));
+  w.field("allocator_frag_bytes", m.allocator_active - m.allocator_allocated);
+  w.field("allocator_rss_ratio", fixed2(ratio(m.allocator_resident, m.allocator_active)));
+  w.field("allocator_rss_bytes", m.allocator_resident - m.allocator_active);
+  w.field("rss_overhead_ratio", fixed2(ratio(rss, m.allocator_resident)));
+  w.field("rss_overhead_bytes", rss - m.allocator_resident);
+  w.field("mem_fragmentation_ratio", fixed2(ratio(rss, used)));
+  w.field("mem_fragmentation_bytes", rss - used);
+  w.field("mem_not_counted_for_evict", m.aof_buffer);
+  w.field("mem_replication_backlog", 0);
+  w.field("mem_total_replication_buffers", 0);
+  w.field("mem_clients_slaves", 0);
+  w.field("mem_clients_normal", m.clients_normal);
+  w.field("mem_cluster_links", 0);
+  w.field("mem_aof_buffer", m.aof_buffer);
+  w.field("mem_allocator", allocator_name());
+  w.field("active_defrag_running", 0);
+  w.field("lazyfree_pending_objects", 0);
+  w.field("lazyfreed_objects", 0);
 }
 
 void info_persistence(info_writer& w, server_state& s) {
@@ -168,6 +235,7 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("async_loading", 0);
   w.field("current_cow_peak", 0);
   w.field("current_cow_size", 0);
+  w.field("current_cow_size_age", 0);
   w.field("current_fork_perc", "0.00");
   w.field("current_save_keys_processed", 0);
   w.field("current_save_keys_total", 0);
@@ -179,6 +247,7 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("rdb_last_bgsave_status", rdb.last_bgsave_ok.load() ? "ok" : "err");
   w.field("rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec.load());
   w.field("rdb_current_bgsave_time_sec", child ? (util::now_ms() - rdb.child_start_ms.load()) / 1000 : -1);
+  w.field("rdb_last_cow_size", 0);
   auto* aof = s.aof.load();
   w.field("aof_enabled", s.config.appendonly ? 1 : 0);
   w.field("aof_rewrite_in_progress", 0);
@@ -187,7 +256,11 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("aof_current_rewrite_time_sec", -1);
   w.field("aof_last_bgrewrite_status", "ok");
   w.field("aof_rewrites", 0);
+  w.field("aof_rewrites_consecutive_failures", 0);
   w.field("aof_last_write_status", aof && aof->write_error() ? "err" : "ok");
+  w.field("aof_last_cow_size", 0);
+  w.field("module_fork_in_progress", 0);
+  w.field("module_fork_last_cow_size", 0);
   if (aof) {
     // Redis prints these only while the AOF is on.
     w.field("aof_current_size", aof->size());
@@ -209,8 +282,12 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("instantaneous_ops_per_sec", st.instantaneous_ops_per_sec.load());
   w.field("total_net_input_bytes", st.total_net_input_bytes.load());
   w.field("total_net_output_bytes", st.total_net_output_bytes.load());
+  w.field("total_net_repl_input_bytes", 0);
+  w.field("total_net_repl_output_bytes", 0);
   w.field("instantaneous_input_kbps", "0.00");
   w.field("instantaneous_output_kbps", "0.00");
+  w.field("instantaneous_input_repl_kbps", "0.00");
+  w.field("instantaneous_output_repl_kbps", "0.00");
   w.field("rejected_connections", st.rejected_connections.load());
   w.field("sync_full", 0);
   w.field("sync_partial_ok", 0);
@@ -221,6 +298,8 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("expire_cycle_cpu_milliseconds", ks.expire_cycle_cpu_us.load() / 1000);
   w.field("evicted_keys", 0);
   w.field("evicted_clients", 0);
+  w.field("total_eviction_exceeded_time", 0);
+  w.field("current_eviction_exceeded_time", 0);
   w.field("keyspace_hits", ks.keyspace_hits.load());
   w.field("keyspace_misses", ks.keyspace_misses.load());
   w.field("pubsub_channels", s.pubsub.numchannels());
@@ -228,8 +307,22 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("pubsubshard_channels", s.pubsub_shard.numchannels());
   w.field("latest_fork_usec", s.rdb.last_fork_us.load());
   w.field("total_forks", 0);
+  w.field("migrate_cached_sockets", 0);
+  w.field("slave_expires_tracked_keys", 0);
+  w.field("active_defrag_hits", 0);
+  w.field("active_defrag_misses", 0);
+  w.field("active_defrag_key_hits", 0);
+  w.field("active_defrag_key_misses", 0);
+  w.field("total_active_defrag_time", 0);
+  w.field("current_active_defrag_time", 0);
+  w.field("tracking_total_keys", 0);
+  w.field("tracking_total_items", 0);
+  w.field("tracking_total_prefixes", 0);
   w.field("unexpected_error_replies", st.unexpected_error_replies.load());
   w.field("total_error_replies", st.total_error_replies.load());
+  w.field("dump_payload_sanitizations", 0);
+  w.field("io_threaded_reads_processed", 0);
+  w.field("io_threaded_writes_processed", 0);
 }
 
 void info_replication(info_writer& w, server_state& s) {
@@ -237,8 +330,9 @@ void info_replication(info_writer& w, server_state& s) {
   w.field("role", "master");
   w.field("connected_slaves", 0);
   w.field("master_failover_state", "no-failover");
-  w.field("master_replid", s.run_id);
-  w.field("master_replid2", std::string(40, '0'));
+  auto [replid, replid2] = s.introspection.repl_ids();
+  w.field("master_replid", replid.empty() ? s.run_id : replid);
+  w.field("master_replid2", replid2.empty() ? std::string(40, '0') : replid2);
   w.field("master_repl_offset", 0);
   w.field("second_repl_offset", -1);
   w.field("repl_backlog_active", 0);
@@ -270,17 +364,83 @@ void info_keyspace(info_writer& w, server_state& s) {
   }
 }
 
+/// Calls f(spec) for every command and subcommand row.
+template <class F>
+void for_each_row(server_state& s, F&& f) {
+  for (auto& cmd : s.table.all()) {
+    f(cmd);
+    for (auto& sub : cmd.subcommands) f(sub);
+  }
+}
+
+void info_commandstats(info_writer& w, server_state& s) {
+  w.section("Commandstats");
+  for_each_row(s, [&](const command_spec& c) {
+    auto calls = c.stats.calls.load(), usec = c.stats.usec.load();
+    auto rejected = c.stats.rejected_calls.load(), failed = c.stats.failed_calls.load();
+    if (!calls && !rejected && !failed) return;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+                  static_cast<unsigned long long>(calls), static_cast<unsigned long long>(usec),
+                  calls ? static_cast<double>(usec) / static_cast<double>(calls) : 0.0,
+                  static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(failed));
+    w.field("cmdstat_" + c.fullname, std::string_view(buf));
+  });
+}
+
+void info_errorstats(info_writer& w, server_state& s) {
+  w.section("Errorstats");
+  for (auto& [code, n] : s.introspection.error_counts()) w.field("errorstat_" + code, "count=" + std::to_string(n));
+}
+
+void info_latencystats(info_writer& w, server_state& s) {
+  w.section("Latencystats");
+  std::vector<double> ps;
+  std::vector<std::string> names;
+  {
+    std::istringstream in{s.config.latency_tracking_info_percentiles.get()};
+    for (std::string t; in >> t;) {
+      ps.push_back(std::strtod(t.c_str(), nullptr));
+      names.push_back("p" + t);
+    }
+  }
+  if (ps.empty()) return;
+  for_each_row(s, [&](const command_spec& c) {
+    auto* h = c.stats.latency.load(std::memory_order_acquire);
+    if (!h || h->count() == 0) return;
+    std::string v;
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s=%.3f", names[i].c_str(), h->percentile(ps[i]) / 1000.0);
+      if (i) v += ',';
+      v += buf;
+    }
+    w.field("latency_percentiles_usec_" + c.fullname, v);
+  });
+}
+
+void info_modules(info_writer& w, server_state&) { w.section("Modules"); }
+
+void info_cluster(info_writer& w, server_state&) {
+  w.section("Cluster");
+  w.field("cluster_enabled", 0);
+}
+
 using section_fn = void (*)(info_writer&, server_state&);
 struct section_row {
   std::string_view name;
   section_fn fn;
   bool in_default;
 };
+// Redis 7.0 genRedisInfoString order; "default" leaves out commandstats and latencystats.
 constexpr section_row sections[] = {
     {"server", info_server, true},           {"clients", info_clients, true},
     {"memory", info_memory, true},           {"persistence", info_persistence, true},
     {"stats", info_stats, true},             {"replication", info_replication, true},
-    {"cpu", info_cpu, true},                 {"keyspace", info_keyspace, true},
+    {"cpu", info_cpu, true},                 {"modules", info_modules, true},
+    {"commandstats", info_commandstats, false}, {"errorstats", info_errorstats, true},
+    {"latencystats", info_latencystats, false}, {"cluster", info_cluster, true},
+    {"keyspace", info_keyspace, true},
 };
 
 void cmd_info(command_context& c) {
@@ -359,12 +519,22 @@ void cmd_config_resetstat(command_context& c) {
   ks.expired_keys = 0;
   ks.keyspace_hits = 0;
   ks.keyspace_misses = 0;
-  for (auto& cmd : c.server.table.all()) {
+  for_each_row(c.server, [](const command_spec& cmd) {
     cmd.stats.calls = 0;
     cmd.stats.usec = 0;
     cmd.stats.rejected_calls = 0;
     cmd.stats.failed_calls = 0;
-  }
+    if (auto* h = cmd.stats.latency.load()) h->reset();
+  });
+  c.server.introspection.reset_errors();
+  c.rb.simple("OK");
+}
+
+/// CONFIG REWRITE: the config file kvd was started with, comments and order kept
+/// (config::registry::rewrite).
+void cmd_config_rewrite(command_context& c) {
+  if (c.server.config.config_file.empty()) return c.rb.error("ERR The server is running without a config file");
+  if (auto e = c.server.options.rewrite(c.server.config.config_file)) return c.rb.error("ERR " + *e);
   c.rb.simple("OK");
 }
 
@@ -396,6 +566,66 @@ void cmd_time(command_context& c) {
   c.rb.bulk(s);
 }
 
+/// DEBUG OBJECT key: Redis's line (debug.c). `serializedlength` is the RDB string length for
+/// strings and the in-memory bytes for collections (kvd does not serialize per key here).
+void debug_object(command_context& c) {
+  auto key = c.arg(2);
+  auto& ks = c.server.keyspace;
+  // DEBUG has no key positions in its row: lock this key's shard here. Bounded wait: inside a
+  // transaction this thread may already hold it (then the answer is an error, not a deadlock).
+  std::unique_lock lk(ks.lock_at(store::keyspace::lock_index(c.client.db, store::database::shard_index(util::hash_bytes(key)))),
+                      std::defer_lock);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!lk.try_lock()) {
+    if (std::chrono::steady_clock::now() > deadline) return c.rb.error("ERR DEBUG OBJECT: the key's shard stayed locked");
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  const store::value* v = c.db.find(key);
+  if (!v) return c.rb.error(err::no_such_key);
+  std::size_t serialized = 0;
+  if (v->is_string()) {
+    auto str = v->str();
+    if (util::parse_int64(str) && str.size() <= 11) serialized = str.size() <= 3 ? 2 : (str.size() <= 5 ? 3 : 5);
+    else serialized = str.size() + (str.size() < 64 ? 1 : str.size() < 16384 ? 2 : 5);
+  } else {
+    serialized = v->heap_bytes();
+  }
+  std::int64_t now_s = util::now_ms() / 1000;
+  std::uint32_t lru = v->lru();
+  std::int64_t idle = std::max<std::int64_t>(0, static_cast<std::int64_t>(static_cast<std::uint32_t>(now_s) - lru));
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u lru_seconds_idle:%lld",
+                static_cast<const void*>(v), static_cast<int>(v->encoding().size()), v->encoding().data(), serialized,
+                lru & ((1u << 24) - 1), static_cast<long long>(idle));
+  c.rb.simple(buf);
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: SAVE, empty the keyspace, load dump.rdb (debug.c).
+/// Takes every shard lock for save + flush; the load takes each key's lock itself.
+void debug_reload(command_context& c) {
+  bool flush = true, save = true;
+  for (std::size_t i = 2; i < c.argc(); ++i) {
+    auto o = c.arg(i);
+    if (iequals(o, "merge")) continue;  // the loader replaces existing keys anyway
+    else if (iequals(o, "noflush")) flush = false;
+    else if (iequals(o, "nosave")) save = false;
+    else return c.rb.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+  }
+  auto& s = c.server;
+  {
+    key_locks all(s.keyspace);
+    if (save) {
+      std::string e;
+      if (!rdb_save_sync(s, e)) return c.rb.error("ERR Error trying to save the DB: " + e);
+    }
+    if (flush)
+      for (int i = 0; i < s.keyspace.databases(); ++i) s.keyspace.db(i).clear();
+  }
+  auto r = rdb_load_startup(s);
+  if (!r.ok) return c.rb.error("ERR Error trying to load the RDB dump, check server logs.");
+  c.rb.simple("OK");
+}
+
 void cmd_debug(command_context& c) {
   auto sub = c.arg(1);
   if (iequals(sub, "sleep") && c.argc() == 3) {
@@ -413,20 +643,46 @@ void cmd_debug(command_context& c) {
     c.server.config.active_expire_enabled = *v != 0;
     return c.rb.simple("OK");
   }
+  if (iequals(sub, "object") && c.argc() == 3) return debug_object(c);
+  if (iequals(sub, "reload")) return debug_reload(c);
+  if (iequals(sub, "change-repl-id") && c.argc() == 2) {
+    c.server.introspection.change_repl_id();
+    return c.rb.simple("OK");
+  }
   if (iequals(sub, "help")) {
     static constexpr std::string_view lines[] = {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CHANGE-REPL-ID",
+        "    Change the replication IDs of the instance.",
+        "    Dangerous: should be used only for testing the replication subsystem.",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "RELOAD [option ...]",
+        "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+        "    * MERGE: conflicting keys will be loaded from RDB.",
+        "    * NOFLUSH: the existing database will not be removed before load, but",
+        "      conflicting keys will generate an exception and kill the server.",
+        "    * NOSAVE: the database will be loaded from an existing RDB file.",
+        "    Examples:",
+        "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+        "      the database.",
+        "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+        "      existing RDB file.",
+        "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+        "      file to the database.",
         "SET-ACTIVE-EXPIRE <0|1>",
-        "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis "
-        "behavior). Setting it to 1 reenables back the default.",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     reply_help(c.rb, lines);
     return;
   }
+  // kvd implements the subcommands above; any other (DIGEST, POPULATE...) is refused by name.
   c.rb.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) + "'. Try DEBUG HELP.");
 }
 
@@ -474,6 +730,7 @@ void register_server_family(command_table& t) {
   t.add_sub(config, {"get", -3, adm, 0, 0, 0, cmd_config_get, "admin slow dangerous"});
   t.add_sub(config, {"set", -4, adm, 0, 0, 0, cmd_config_set, "admin slow dangerous"});
   t.add_sub(config, {"resetstat", 2, adm, 0, 0, 0, cmd_config_resetstat, "admin slow dangerous"});
+  t.add_sub(config, {"rewrite", 2, adm, 0, 0, 0, cmd_config_rewrite, "admin slow dangerous"});
   t.add_sub(config, {"help", 2, f_loading | f_stale, 0, 0, 0, cmd_config_help, "slow"});
   t.add({"time", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_time, "fast"});
   t.add({"debug", -2, adm | f_protected, 0, 0, 0, cmd_debug, "admin slow dangerous"});

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -344,10 +348,53 @@ registry::registry(server_config& c) : cfg_(c) {
   with_alias(int_option("zset-max-listpack-value", "Sorted sets with a member longer than this (bytes) use a skiplist.",
                         c.zset_max_listpack_value, 0, INT64_MAX, true),
              "zset-max-ziplist-value");
+  // Introspection: the slow log, the latency monitor, per-command latency histograms.
+  add(int_option("slowlog-log-slower-than",
+                 "Log commands slower than this many microseconds in the slow log (-1 disables it, 0 logs every "
+                 "command).",
+                 c.slowlog_log_slower_than, -1, INT64_MAX, true));
+  {
+    option o = int_option("slowlog-max-len", "Entries the slow log keeps (the oldest are dropped).", c.slowlog_max_len, 0,
+                          INT64_MAX, true);
+    add(std::move(o));
+  }
+  add(int_option("latency-monitor-threshold",
+                 "Record events (commands) taking at least this many milliseconds for LATENCY LATEST/HISTORY "
+                 "(0 disables the latency monitor).",
+                 c.latency_monitor_threshold, 0, INT64_MAX, true));
+  add(bool_option("latency-tracking", "Keep per-command latency histograms for INFO latencystats.", c.latency_tracking,
+                  true));
+  {
+    option o = string_option("latency-tracking-info-percentiles",
+                             "Percentiles (0..100, space-separated) INFO latencystats reports.",
+                             c.latency_tracking_info_percentiles, true);
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      std::istringstream in{std::string(v)};
+      std::string norm;
+      for (std::string w; in >> w;) {
+        char* end = nullptr;
+        errno = 0;
+        double d = std::strtod(w.c_str(), &end);
+        if (errno || *end) return "Invalid latency-tracking-info-percentiles parameters";
+        if (!(d >= 0 && d <= 100)) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%f", d);  // as Redis: %f without trailing zeros, "99.9"
+        std::string t(buf);
+        t.erase(t.find_last_not_of('0') + 1);
+        if (t.back() == '.') t.pop_back();
+        if (!norm.empty()) norm += ' ';
+        norm += t;
+      }
+      c.latency_tracking_info_percentiles = norm;
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
 }
 
 void registry::add(option o) {
   auto name = o.name;
+  o.default_value = o.get();  // the registry is built before any source is applied
   options_.emplace(std::move(name), std::move(o));
 }
 
@@ -389,7 +436,9 @@ void registry::load(int argc, const char* const* argv) {
   guard([&] { po::store(po::parse_command_line(argc, argv, desc), cli); });
   if (cli.count("config")) {
     std::string path = cli["config"].as<std::string>();
-    cfg_.config_file = path;
+    std::error_code fec;
+    auto abs = std::filesystem::absolute(path, fec);  // CONFIG REWRITE and INFO config_file, as Redis
+    cfg_.config_file = fec ? path : abs.lexically_normal().string();
     std::ifstream in(path);
     if (!in) throw config_error("cannot open config file '" + path + "'");
     po::variables_map file;
@@ -409,6 +458,112 @@ void registry::load(int argc, const char* const* argv) {
               env);
   });
   apply(env, "environment");
+}
+
+namespace {
+
+/// The option name a config file line sets ("name = value", "name value"), or "" for
+/// comments, blank lines and anything else.
+std::string line_option(const std::string& line) {
+  std::size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || line[i] == '#' || line[i] == ';' || line[i] == '[') return "";
+  std::size_t j = line.find_first_of(" \t=", i);
+  std::string name = line.substr(i, j == std::string::npos ? std::string::npos : j - i);
+  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+/// Value text for the file: quoted when empty or holding spaces (the loader strips the quotes).
+std::string file_value(const std::string& v) {
+  if (v.empty() || v.find_first_of(" \t#") != std::string::npos) return "\"" + v + "\"";
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::string> registry::rewrite(const std::string& path) const {
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    if (!in && errno != ENOENT) return std::string("Rewriting config file: ") + std::strerror(errno);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  std::vector<std::string> out;
+  std::vector<std::string> seen;
+  for (auto& l : lines) {
+    auto name = line_option(l);
+    auto it = name.empty() ? options_.end() : options_.find(name);
+    if (it == options_.end()) {  // comments, blank lines, lines kvd does not know: kept
+      out.push_back(l);
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;  // duplicate: dropped
+    seen.push_back(name);
+    {
+      // Unchanged (also "512mb" for 536870912, "\"\"" for ""): the line stays as written.
+      std::size_t eq = l.find_first_of(" \t=", l.find_first_not_of(" \t"));
+      std::string old = eq == std::string::npos ? "" : l.substr(eq);
+      old.erase(0, old.find_first_not_of(" \t="));
+      old.erase(old.find_last_not_of(" \t\r") + 1);
+      if (old.size() >= 2 && old.front() == '"' && old.back() == '"') old = old.substr(1, old.size() - 2);
+      auto cur = it->second.get();
+      auto mem = parse_memory(old);
+      if (old == cur || (mem && std::to_string(*mem) == cur)) {
+        out.push_back(l);
+        continue;
+      }
+    }
+    // Keep the line's own layout: indentation, the name as written and the separator.
+    std::size_t i = l.find_first_not_of(" \t");
+    std::size_t j = l.find_first_of(" \t=", i);
+    std::string head = l.substr(0, j == std::string::npos ? l.size() : j);
+    std::string sep = " = ";
+    if (j != std::string::npos) {
+      std::size_t k = l.find_first_not_of(" \t=", j);
+      sep = l.substr(j, (k == std::string::npos ? l.size() : k) - j);
+      if (sep.find('=') == std::string::npos && sep.empty()) sep = " = ";
+    }
+    out.push_back(head + sep + file_value(it->second.get()));
+  }
+  bool header = false;
+  for (auto& [name, o] : options_) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    auto v = o.get();
+    if (v == o.default_value) continue;
+    // An alias bound to the same field as an option already written (list-max-ziplist-size).
+    bool alias_done = false;
+    for (auto& [n2, o2] : options_)
+      if (&o2 != &o && std::find(seen.begin(), seen.end(), n2) != seen.end() && o2.help == o.help) alias_done = true;
+    if (alias_done) continue;
+    if (!header) {
+      // Redis: "# Generated by CONFIG REWRITE" before the appended options.
+      if (!out.empty() && !out.back().empty()) out.emplace_back();
+      out.emplace_back("# Generated by CONFIG REWRITE");
+      header = true;
+    }
+    seen.push_back(name);
+    out.push_back(name + " = " + file_value(v));
+  }
+  std::string text;
+  for (auto& l : out) text += l + "\n";
+  std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (!f) return std::string("Rewriting config file: ") + std::strerror(errno);
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int e = errno;
+    std::fclose(f);
+    if (!ok) {
+      std::remove(tmp.c_str());
+      return std::string("Rewriting config file: ") + std::strerror(e);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    std::remove(tmp.c_str());
+    return std::string("Rewriting config file: ") + std::strerror(e);
+  }
+  return std::nullopt;
 }
 
 }  // namespace kvd::config

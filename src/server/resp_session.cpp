@@ -270,15 +270,32 @@ void resp_session::process_input() {
       closing_ = true;
       break;
     }
+    if (status == protocol::parse_status::complete) {
+      if (auto ms = command::pause_wait_ms(st, args_)) {  // CLIENT PAUSE: the command waits unparsed
+        block_timer_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(ms, 10)));
+        block_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+          if (!ec && !self->blocked_) self->process_input();
+        });
+        break;
+      }
+    }
     in_begin_ += consumed;
     if (status == protocol::parse_status::empty) continue;
     writer_.set_protocol(client_->resp);
+    std::size_t reply_mark = out_.size();
+    bool skip_this = skip_reply_;
     disp_.execute(*client_, args_, writer_);
+    // CLIENT REPLY OFF|SKIP: drop this command's reply (networking.c CLIENT_REPLY_SKIP).
+    if (skip_this || client_->reply_off || client_->reply_skip_next) out_.resize(reply_mark);
+    skip_reply_ = client_->reply_skip_next;
+    client_->reply_skip_next = false;
     if (client_->close_after_reply) closing_ = true;
     if (client_->blocked_on) enter_blocked();
   }
-  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-  if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame()) {
+  // A read may be in flight into [in_end_, in_cap_) when input runs from a timer (CLIENT PAUSE)
+  // or an unblock: then the buffer must not move or shrink under it.
+  if (in_begin_ == in_end_ && !read_in_flight_) in_begin_ = in_end_ = 0;
+  if (in_cap_ > keep_buffer && in_end_ - in_begin_ < read_chunk && !parser_.in_frame() && !read_in_flight_) {
     // Give back the memory of a large request once it is consumed.
     std::size_t unparsed = in_end_ - in_begin_;
     auto smaller = std::make_unique_for_overwrite<char[]>(read_chunk);

@@ -42,6 +42,9 @@ struct client_context {
   std::string laddr = "127.0.0.1:0";  ///< local "ip:port"
   std::weak_ptr<client_handle> handle;
   bool in_multi = false;        ///< inside MULTI: blocking commands do not block
+  bool reply_off = false;       ///< CLIENT REPLY OFF: the session drops this client's replies
+  bool reply_skip_next = false; ///< CLIENT REPLY SKIP: the session drops the next command's reply
+  std::atomic<bool> no_evict{false};  ///< CLIENT NO-EVICT on (flag "e" in CLIENT LIST)
   /// Set by command::block() when the last command blocked; the session takes it (starts
   /// the timeout, stops processing input) and clears it when the client is unblocked.
   std::shared_ptr<waiter> blocked_on;

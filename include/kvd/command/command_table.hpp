@@ -89,9 +89,17 @@ enum cmd_flag : std::uint32_t {
   /// kvd: key positions are not first/last/step; lock globally (MSET-like are fine).
 };
 
-/// Per-command counters for INFO commandstats.
+class latency_histogram;
+
+/// Per-command counters for INFO commandstats and latencystats (relaxed atomics: lock-free).
 struct command_stats {
   std::atomic<std::uint64_t> calls{0}, usec{0}, rejected_calls{0}, failed_calls{0};
+  /// Created on the first sample (latency-tracking yes), then kept; introspection.cpp.
+  std::atomic<latency_histogram*> latency{nullptr};
+  command_stats() = default;
+  command_stats(const command_stats&) = delete;
+  command_stats& operator=(const command_stats&) = delete;
+  ~command_stats();
 };
 
 /// One row. `name` is lower case; `container` commands (CONFIG, CLIENT, OBJECT, COMMAND)
@@ -161,6 +169,7 @@ void register_persistence_family(command_table& t);  ///< persistence_family.cpp
 void register_bitops_family(command_table& t);  ///< bitops_family.cpp: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD*
 void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_RO
 void register_pubsub_family(command_table& t);  ///< pubsub_family.cpp: (P|S)(UN)SUBSCRIBE (S)PUBLISH PUBSUB MONITOR
+void register_introspection_family(command_table& t);  ///< introspection_family.cpp: SLOWLOG LATENCY MEMORY
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

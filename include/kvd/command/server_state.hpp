@@ -15,6 +15,7 @@
 #include "kvd/command/blocking.hpp"
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/introspection.hpp"
 #include "kvd/config/config.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/persist/rdb.hpp"
@@ -91,6 +92,7 @@ struct server_state {
   pubsub::monitor_list monitors;  ///< MONITOR clients
   pubsub::notifier notifier;      ///< keyspace notifications: pubsub + notify-keyspace-events
   server_stats stats;
+  introspection_state introspection;  ///< slow log, latency monitor, errorstats, CLIENT PAUSE
   server_hooks hooks;
   std::string run_id;           ///< 40 hex chars, random per start
   std::int64_t start_ms = 0;    ///< Unix ms at start-up

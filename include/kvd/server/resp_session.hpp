@@ -79,6 +79,7 @@ class resp_session final : public command::client_handle,
   bool waiting_fsync_ = false;
   bool blocked_ = false;  ///< a blocking command waits; input is read but not run
   std::int64_t soft_limit_since_ms_ = 0;  ///< when output went over the soft limit (0 = under)
+  bool skip_reply_ = false;  ///< CLIENT REPLY SKIP was the last command: drop the next reply
   boost::asio::steady_timer block_timer_;
 };
 
