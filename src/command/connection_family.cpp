@@ -6,6 +6,7 @@
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/command/multi.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
 
@@ -25,13 +26,24 @@ bool valid_client_attr(std::string_view s) {
   return true;
 }
 
+/// CLIENT LIST "flags=" in Redis's order (networking.c catClientInfoString): x in MULTI,
+/// b blocked, d a watched key was modified; N for none.
+std::string client_flags(const client_context& c, bool blocked) {
+  std::string f;
+  if (c.multi_count.load(std::memory_order_relaxed) >= 0) f += 'x';
+  if (blocked) f += 'b';
+  if (c.dirty_cas.load(std::memory_order_relaxed)) f += 'd';
+  return f.empty() ? "N" : f;
+}
+
 std::string client_line(const client_context& c, bool blocked) {
   std::int64_t now = util::now_ms();
   std::lock_guard lk(c.info_mu);
   std::ostringstream o;
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
-    << " flags=" << (blocked ? "b" : "N") << " db=" << c.db << " sub=0 psub=0 ssub=0 multi=-1 qbuf=" << c.query_buffer_bytes.load()
+    << " flags=" << client_flags(c, blocked) << " db=" << c.db << " sub=0 psub=0 ssub=0 multi=" << c.multi_count.load()
+    << " qbuf=" << c.query_buffer_bytes.load()
     << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" << c.output_buffer_bytes.load()
     << " tot-mem=0 events=r cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp
     << " lib-name=" << c.lib_name << " lib-ver=" << c.lib_ver << "\n";
@@ -114,6 +126,7 @@ void cmd_hello(command_context& c) {
 }
 
 void cmd_reset(command_context& c) {
+  discard_transaction(c.server, c.client);  // Redis clearClientConnectionState: MULTI and WATCH go
   {
     std::lock_guard lk(c.client.info_mu);
     c.client.db = 0;

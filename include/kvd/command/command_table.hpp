@@ -160,6 +160,7 @@ void register_zset_family(command_table& t);    ///< zset_family.cpp: Z*, BZ*
 void register_persistence_family(command_table& t);  ///< persistence_family.cpp: SAVE, BGSAVE, LASTSAVE
 void register_bitops_family(command_table& t);  ///< bitops_family.cpp: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD*
 void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_RO
+void register_multi_family(command_table& t);   ///< multi_family.cpp: MULTI EXEC DISCARD WATCH UNWATCH
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

@@ -15,6 +15,7 @@
 #include "kvd/command/blocking.hpp"
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/watch.hpp"
 #include "kvd/config/config.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/persist/rdb.hpp"
@@ -82,6 +83,7 @@ struct server_state {
   command_table& table;
   client_registry clients;
   blocking_registry blocking;  ///< clients parked by BLPOP, BZPOPMIN...
+  watch_registry watches;      ///< WATCHed keys (transactions)
   server_stats stats;
   server_hooks hooks;
   std::string run_id;           ///< 40 hex chars, random per start
