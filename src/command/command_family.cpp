@@ -804,6 +804,12 @@ void movable_key_indexes(const command_spec& cmd, args_view args, std::vector<st
   for (auto& k : keys_of(cmd, meta_of(cmd), args)) out.push_back(k.pos);
 }
 
+void written_key_indexes(const command_spec& cmd, args_view args, std::vector<std::size_t>& out) {
+  // Keys without flags (no Redis metadata) count as written; RO-only keys are just read.
+  for (auto& k : keys_of(cmd, meta_of(cmd), args))
+    if ((k.flags & (k_rw | k_ow | k_rm)) || !(k.flags & k_ro)) out.push_back(k.pos);
+}
+
 /// Registers COMMAND and its subcommands (Redis 7.0 src/commands/command*.json) and parses
 /// the embedded metadata, so the first COMMAND call does not pay for it.
 void register_command_family(command_table& t) {

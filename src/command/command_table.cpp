@@ -72,6 +72,7 @@ void register_all_families(command_table& t) {
   register_zset_family(t);
   register_bitops_family(t);
   register_sort_family(t);
+  register_multi_family(t);
   register_persistence_family(t);
   register_pubsub_family(t);
   register_introspection_family(t);

@@ -8,6 +8,7 @@
 #include "kvd/command/error.hpp"
 #include "kvd/command/dispatcher.hpp"
 #include "kvd/command/introspection.hpp"
+#include "kvd/command/multi.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
 
@@ -46,13 +47,15 @@ std::string client_line(const client_context& c, bool blocked) {
   std::string flags;
   if (c.subs.monitor.load()) flags += 'O';
   if (sub + psub + ssub > 0) flags += 'P';
+  if (c.multi_count.load(std::memory_order_relaxed) >= 0) flags += 'x';
   if (blocked) flags += 'b';
+  if (c.dirty_cas.load(std::memory_order_relaxed)) flags += 'd';
   if (c.no_evict.load(std::memory_order_relaxed)) flags += 'e';
   if (flags.empty()) flags = "N";
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
     << " flags=" << flags << " db=" << c.db << " sub=" << sub << " psub=" << psub << " ssub=" << ssub
-    << " multi=" << (c.in_multi ? 0 : -1) << " qbuf=" << qbuf
+    << " multi=" << c.multi_count.load() << " qbuf=" << qbuf
     << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" << omem
     << " tot-mem=" << qbuf + omem + sizeof(client_context) << " events=" << (omem ? "rw" : "r")
     << " cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp << " lib-name=" << c.lib_name
@@ -145,6 +148,7 @@ void cmd_hello(command_context& c) {
 }
 
 void cmd_reset(command_context& c) {
+  discard_transaction(c.server, c.client);  // Redis clearClientConnectionState: MULTI and WATCH go
   pubsub_reset_client(c.client, c.server);  // unsubscribes everything, leaves MONITOR
   {
     std::lock_guard lk(c.client.info_mu);

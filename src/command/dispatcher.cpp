@@ -5,17 +5,62 @@
 #include <cstring>
 #include <string>
 
+#include "kvd/command/multi.hpp"
 #include "kvd/protocol/resp_writer.hpp"
 #include "kvd/util/clock.hpp"
+#include "kvd/util/numbers.hpp"
 
 namespace kvd::command {
 
 key_locks::key_locks(store::keyspace& ks, const command_spec& cmd, args_view args, int db) : ks_(ks) {
-  if (cmd.has(f_global_lock)) {
-    all_ = true;
-    for (std::size_t i = 0; i < ks.lock_count(); ++i) ks.lock_at(i).lock();
+  if (store::keyspace::thread_holds_all()) {
+    nested_ = all_ = true;  // inside EXEC holding every lock: nothing more to take
     return;
   }
+  if (cmd.has(f_global_lock)) {
+    lock_all();
+    return;
+  }
+  add_keys(cmd, args, db);
+  lock_added();
+}
+
+key_locks::key_locks(store::keyspace& ks, std::span<const queued_command> cmds, int db) : ks_(ks) {
+  if (store::keyspace::thread_holds_all()) {
+    nested_ = all_ = true;
+    return;
+  }
+  // Every shard when a command may reach beyond its key positions: f_global_lock, or no
+  // key positions at all (SELECT changes the db of what follows; INFO and the like lock
+  // shards themselves, which they skip while this thread holds them all).
+  for (auto& q : cmds)
+    if (q.cmd->has(f_global_lock) || (q.cmd->first_key <= 0 && !q.cmd->has(f_movablekeys))) {
+      lock_all();
+      return;
+    }
+  std::vector<std::string_view> argv;
+  for (auto& q : cmds) {
+    argv.assign(q.argv.begin(), q.argv.end());
+    add_keys(*q.cmd, argv, db);
+  }
+  lock_added();
+}
+
+key_locks::key_locks(store::keyspace& ks) : ks_(ks) {
+  if (store::keyspace::thread_holds_all()) {
+    nested_ = all_ = true;
+    return;
+  }
+  lock_all();
+}
+
+void key_locks::lock_all() {
+  all_ = true;
+  for (std::size_t i = 0; i < ks_.lock_count(); ++i) ks_.lock_at(i).lock();
+  store::keyspace::thread_holds_all() = true;
+}
+
+void key_locks::add_keys(const command_spec& cmd, args_view args, int db) {
   auto push = [&](std::size_t idx) {
     if (n_ < std::size(small_) && big_.empty()) {
       small_[n_++] = idx;
@@ -36,17 +81,16 @@ key_locks::key_locks(store::keyspace& ks, const command_spec& cmd, args_view arg
   } else {
     for_each_key_index(cmd, args.size(), lock_key);
   }
+}
+
+void key_locks::lock_added() {
   std::size_t* b = big_.empty() ? small_ : big_.data();
   std::size_t n = big_.empty() ? n_ : big_.size();
   std::sort(b, b + n);
   n = static_cast<std::size_t>(std::unique(b, b + n) - b);
   if (!big_.empty()) big_.resize(n);
   else n_ = n;
-  for (std::size_t i = 0; i < n; ++i) ks.lock_at(b[i]).lock();
-}
-
-key_locks::key_locks(store::keyspace& ks) : ks_(ks), all_(true) {
-  for (std::size_t i = 0; i < ks.lock_count(); ++i) ks.lock_at(i).lock();
+  for (std::size_t i = 0; i < n; ++i) ks_.lock_at(b[i]).lock();
 }
 
 bool key_locks::holds(std::size_t idx) const noexcept {
@@ -57,7 +101,9 @@ bool key_locks::holds(std::size_t idx) const noexcept {
 }
 
 key_locks::~key_locks() {
+  if (nested_) return;
   if (all_) {
+    store::keyspace::thread_holds_all() = false;
     for (std::size_t i = ks_.lock_count(); i-- > 0;) ks_.lock_at(i).unlock();
     return;
   }
@@ -149,6 +195,30 @@ void reply_unknown_command(args_view args, protocol::reply_builder& rb) {
 
 }  // namespace
 
+namespace {
+
+/// Redis flagTransaction: a command rejected while queuing makes EXEC fail with EXECABORT.
+void flag_transaction(client_context& c) noexcept {
+  if (c.in_multi) c.multi_error = true;
+}
+
+/// Whether `cmd` writes (EXEC counts as a write when a queued command does, for MISCONF).
+bool writes(const client_context& c, const command_spec& cmd) {
+  if (cmd.has(f_write)) return true;
+  if (c.in_multi && cmd.handler == cmd_exec)
+    for (auto& q : c.multi_queue)
+      if (q.cmd->has(f_write)) return true;
+  return false;
+}
+
+}  // namespace
+
+/// The writes of one EXEC: AOF records to append as one group and keys to serve waiters on.
+struct dispatcher::exec_effects {
+  std::vector<std::pair<int, std::vector<std::string>>> records;
+  std::vector<std::pair<int, std::string>> ready;
+};
+
 void dispatcher::execute(client_context& c, args_view args, protocol::reply_builder& out) {
   error_probe rb(out);
   errorstat_guard errorstats{server_, rb};
@@ -156,8 +226,23 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   server_.stats.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
   if (!cmd) {
     server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    flag_transaction(c);
     return reply_unknown_command(args, rb);
   }
+  // Redis rejectCommand: counts, flags the transaction, and when the rejected command is
+  // EXEC itself discards the transaction with the reason (execCommandAbort; Redis answers
+  // so even outside MULTI: "EXEC x" is an EXECABORT).
+  auto reject = [&](const command_spec* which, std::string_view msg) {
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    if (which) which->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    if (which && which->handler == cmd_exec) {
+      discard_transaction(server_, c);
+      if (msg.starts_with("ERR ")) msg.remove_prefix(4);
+      return rb.error("EXECABORT Transaction discarded because of: " + std::string(msg));
+    }
+    flag_transaction(c);
+    rb.error(msg);
+  };
   if (!cmd->subcommands.empty() && args.size() >= 2) {
     const command_spec* sub = cmd->find_sub(args[1]);
     if (!sub) {
@@ -166,108 +251,225 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
       std::string msg = "ERR unknown subcommand '";
       msg.append(args[1].substr(0, 128));
       msg += "'. Try " + upper + " HELP.";
-      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-      cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-      return rb.error(msg);
+      return reject(cmd, msg);
     }
     cmd = sub;
   }
   auto argc = static_cast<int>(args.size());
-  if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->handler) {
-    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    return rb.error("ERR wrong number of arguments for '" + cmd->fullname + "' command");
-  }
+  if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->handler)
+    return reject(cmd, "ERR wrong number of arguments for '" + cmd->fullname + "' command");
   if (cmd->has(f_protected) && !protected_command_allowed(server_.config.enable_debug_command, c.addr)) {
-    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    return rb.error(
+    return reject(cmd,
         "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it "
         "from a local connection, otherwise you need to set this option in the configuration file, and then "
         "restart the server.");
   }
   if (c.subs.pubsub_mode && c.resp == 2 && !allowed_in_pubsub(*cmd)) {
     // Redis 7.0 processCommand: a RESP2 connection in pub/sub mode runs only these.
-    cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    return rb.error("ERR Can't execute '" + cmd->fullname +
-                    "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+    return reject(cmd, "ERR Can't execute '" + cmd->fullname +
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
   }
-  if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof) {
-    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    return rb.error("LOADING Redis is loading the dataset in memory");
-  }
+  if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof)
+    return reject(nullptr, "LOADING Redis is loading the dataset in memory");
   persist::aof_writer* aof = c.replaying_aof ? nullptr : server_.aof.load(std::memory_order_acquire);
-  bool is_write = cmd->has(f_write);
-  if (is_write && aof) {
-    if (int e = aof->write_error()) {
-      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-      cmd->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-      return rb.error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
-    }
+  if (aof && writes(c, *cmd)) {
+    if (int e = aof->write_error())
+      return reject(cmd, std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
   }
   {
     std::lock_guard lk(c.info_mu);
     c.last_command = cmd->fullname;
   }
-  std::int64_t start = util::now_us();
+  if (c.in_multi && !is_transaction_control(*cmd)) {
+    if (cmd->has(f_no_multi)) return reject(cmd, "ERR Command not allowed inside a transaction");
+    c.multi_queue.push_back({cmd, std::vector<std::string>(args.begin(), args.end())});
+    c.multi_count.store(static_cast<int>(c.multi_queue.size()), std::memory_order_relaxed);
+    return rb.simple("QUEUED");
+  }
+  if (cmd->handler == cmd_exec) return exec(c, *cmd, rb);
   std::vector<std::pair<int, std::string>> retry;
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
-    propagation prop;
-    error_probe probe(static_cast<protocol::reply_builder&>(rb));  // wraps the errorstats probe
-    command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
-    cmd->handler(ctx);
-    if (probe.saw_error) {
-      // INFO total_error_replies and commandstats failed_calls count handler errors too.
-      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-      cmd->stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
-    } else if (is_write && !prop.suppress && !c.replaying_aof) {
-      server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);  // save rules (Redis server.dirty)
-    }
-    if (!probe.saw_error && is_write && aof && !prop.suppress) {
-      // The record is appended while the key locks are held, so the log order is the
-      // execution order for every key (DESIGN.md, durability contract).
-      if (prop.replacement.empty()) {
-        c.aof_seq = aof->append(c.db, args);
-      } else {
-        std::vector<std::string_view> v;
-        for (auto& argv : prop.replacement) {
-          v.assign(argv.begin(), argv.end());
-          c.aof_seq = aof->append(c.db, v);
-        }
-      }
-    }
-    // A write may have created a key clients are blocked on: serve them before the locks
-    // go, so the value is never visible to anyone else in between.
-    if (is_write && !probe.saw_error && server_.blocking.blocked() > 0) serve_blocked(c, *cmd, args, locks, retry);
+    run_locked(c, *cmd, args, rb, aof, locks, nullptr, retry);
   }
   if (!retry.empty()) serve_retries(retry);
-  // MONITOR: every executed command but admin and skip_monitor ones (Redis 7.0 call()).
-  if (server_.monitors.count() > 0 && !cmd->has(f_admin) && !cmd->has(f_skip_monitor) && !c.replaying_aof)
-    server_.monitors.feed(pubsub::monitor_line(util::now_us(), c.db, c.addr, args.data(), args.size()));
+}
+
+void dispatcher::run_locked(client_context& c, const command_spec& cmd, args_view args, protocol::reply_builder& rb,
+                            persist::aof_writer* aof, key_locks& locks, exec_effects* fx,
+                            std::vector<std::pair<int, std::string>>& retry) {
+  std::int64_t start = util::now_us();
+  bool is_write = cmd.has(f_write);
+  int db_index = c.db;  // SELECT inside EXEC changes c.db for what follows, not for itself
+  auto& db = server_.keyspace.db(db_index);
+  propagation prop;
+  error_probe probe(rb);
+  command_context ctx{args, c, probe, server_, db, cmd, prop};
+  cmd.handler(ctx);
+  bool changed = is_write && !probe.saw_error && !prop.suppress;
+  if (probe.saw_error) {
+    // INFO total_error_replies and commandstats failed_calls count handler errors too.
+    server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    cmd.stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
+  } else if (changed && !c.replaying_aof) {
+    server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);  // save rules (Redis server.dirty)
+  }
+  if (changed && aof) {
+    // The record is appended while the key locks are held, so the log order is the
+    // execution order for every key (DESIGN.md, durability contract). Inside EXEC the
+    // records wait for the whole transaction and go as one group.
+    if (fx) {
+      if (prop.replacement.empty()) fx->records.emplace_back(db_index, std::vector<std::string>(args.begin(), args.end()));
+      for (auto& argv : prop.replacement) fx->records.emplace_back(db_index, std::move(argv));
+    } else if (prop.replacement.empty()) {
+      c.aof_seq = aof->append(db_index, args);
+    } else {
+      std::vector<std::string_view> v;
+      for (auto& argv : prop.replacement) {
+        v.assign(argv.begin(), argv.end());
+        c.aof_seq = aof->append(db_index, v);
+      }
+    }
+  }
+  // Redis signalModifiedKey: clients watching a modified key see their EXEC fail.
+  if (changed && server_.watches.active()) touch_watched(cmd, args, db);
+  // A write may have created a key clients are blocked on: serve them before the locks
+  // go, so the value is never visible to anyone else in between (after the whole
+  // transaction for EXEC, as Redis serves them once EXEC is done).
+  if (is_write && !probe.saw_error && server_.blocking.blocked() > 0) {
+    if (fx) ready_keys(cmd, args, db_index, fx->ready);
+    else serve_blocked(c, cmd, args, locks, retry);
+  }
   auto duration = util::now_us() - start;
-  cmd->stats.calls.fetch_add(1, std::memory_order_relaxed);
-  cmd->stats.usec.fetch_add(static_cast<std::uint64_t>(duration), std::memory_order_relaxed);
-  after_command(server_, c, *cmd, args, duration);  // latencystats, slow log, latency monitor
+  cmd.stats.calls.fetch_add(1, std::memory_order_relaxed);
+  cmd.stats.usec.fetch_add(static_cast<std::uint64_t>(duration), std::memory_order_relaxed);
+  after_command(server_, c, cmd, args, duration);  // latencystats, slow log, latency monitor
+  feed_monitors(c, cmd, args, db_index);
+}
+
+void dispatcher::feed_monitors(const client_context& c, const command_spec& cmd, args_view args, int db) {
+  // MONITOR: every executed command but admin and skip_monitor ones (Redis 7.0 call()).
+  if (server_.monitors.count() > 0 && !cmd.has(f_admin) && !cmd.has(f_skip_monitor) && !c.replaying_aof)
+    server_.monitors.feed(pubsub::monitor_line(util::now_us(), db, c.addr, args.data(), args.size()));
+}
+
+void dispatcher::exec(client_context& c, const command_spec& cmd, protocol::reply_builder& rb) {
+  std::int64_t start = util::now_us();
+  int db_at_exec = c.db;
+  auto count = [&](bool failed) {
+    if (failed) {
+      server_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      cmd.stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    auto duration = util::now_us() - start;
+    cmd.stats.calls.fetch_add(1, std::memory_order_relaxed);
+    cmd.stats.usec.fetch_add(static_cast<std::uint64_t>(duration), std::memory_order_relaxed);
+    std::string_view exec_argv[] = {"EXEC"};
+    after_command(server_, c, cmd, args_view(exec_argv, 1), duration);
+    feed_monitors(c, cmd, args_view(exec_argv, 1), db_at_exec);
+  };
+  if (!c.in_multi) {
+    rb.error("ERR EXEC without MULTI");
+    return count(true);
+  }
+  if (c.multi_error) {
+    discard_transaction(server_, c);
+    rb.error("EXECABORT Transaction discarded because of previous errors.");
+    return count(true);
+  }
+  persist::aof_writer* aof = c.replaying_aof ? nullptr : server_.aof.load(std::memory_order_acquire);
+  std::vector<std::pair<int, std::string>> retry;
+  {
+    key_locks locks(server_.keyspace, c.multi_queue, c.db);
+    // Checked under the locks: a write to a watched key either touched it before, or runs
+    // after the whole transaction.
+    if (server_.watches.exec_aborts(c, util::now_ms())) {
+      discard_transaction(server_, c);
+      rb.null_array();
+      return count(false);
+    }
+    // Unwatch first (Redis execCommand): the transaction's own writes need not touch them.
+    server_.watches.unwatch_all(c);
+    exec_effects fx;
+    rb.array(c.multi_queue.size());
+    std::vector<std::string_view> argv;
+    for (auto& q : c.multi_queue) {
+      argv.assign(q.argv.begin(), q.argv.end());
+      run_locked(c, *q.cmd, argv, rb, aof, locks, &fx, retry);
+    }
+    if (aof && !fx.records.empty()) c.aof_seq = append_group(*aof, fx.records);
+    if (!fx.ready.empty()) serve_ready(std::move(fx.ready), locks, retry);
+  }
+  discard_transaction(server_, c);
+  if (!retry.empty()) serve_retries(retry);
+  count(false);
+}
+
+std::uint64_t dispatcher::append_group(persist::aof_writer& aof,
+                                       const std::vector<std::pair<int, std::vector<std::string>>>& records) {
+  // Redis 7.0 propagatePendingCommands: several records are wrapped in MULTI ... EXEC (the
+  // MULTI in the first record's db); a lone one goes bare, being atomic by itself.
+  static const std::vector<std::string> multi{"MULTI"}, exec{"EXEC"};
+  bool wrap = records.size() > 1;
+  std::vector<std::vector<std::string_view>> views;
+  views.reserve(records.size() + 2);  // no reallocation: `group` holds spans of these
+  std::vector<persist::aof_record> group;
+  group.reserve(records.size() + 2);
+  auto add = [&](int db, const std::vector<std::string>& argv) {
+    views.emplace_back(argv.begin(), argv.end());
+    group.push_back({db, views.back()});
+  };
+  if (wrap) add(records.front().first, multi);
+  for (auto& [db, argv] : records) add(db, argv);
+  if (wrap) add(records.back().first, exec);
+  return aof.append_all(group);
+}
+
+void dispatcher::touch_watched(const command_spec& cmd, args_view args, store::database& db) {
+  std::vector<std::size_t> idx;
+  written_key_indexes(cmd, args, idx);
+  auto& ks = server_.keyspace;
+  // The two writes whose keys may live in another database (Redis signals those dbs).
+  if (cmd.name == "copy") {
+    int dst = db.index();
+    for (std::size_t j = 3; j + 1 < args.size(); ++j)
+      if (iequals(args[j], "db")) {
+        if (auto n = util::parse_int64(args[j + 1]); n && *n >= 0 && *n < ks.databases()) dst = static_cast<int>(*n);
+        ++j;
+      }
+    if (args.size() > 2) server_.watches.touch(ks.db(dst), args[2]);
+    return;
+  }
+  if (cmd.name == "move" && args.size() > 2) {
+    if (auto n = util::parse_int64(args[2]); n && *n >= 0 && *n < ks.databases())
+      server_.watches.touch(ks.db(static_cast<int>(*n)), args[1]);
+  }
+  for (auto i : idx)
+    if (i < args.size()) server_.watches.touch(db, args[i]);
+}
+
+void dispatcher::ready_keys(const command_spec& cmd, args_view args, int db,
+                            std::vector<std::pair<int, std::string>>& out) {
+  if (cmd.has(f_global_lock)) {
+    auto all = server_.blocking.all_keys();
+    out.insert(out.end(), all.begin(), all.end());
+    return;
+  }
+  auto add = [&](std::size_t i) { out.emplace_back(db, std::string(args[i])); };
+  if (cmd.has(f_movablekeys)) {
+    std::vector<std::size_t> idx;
+    movable_key_indexes(cmd, args, idx);
+    for (auto i : idx)
+      if (i < args.size()) add(i);
+  } else {
+    for_each_key_index(cmd, args.size(), add);
+  }
 }
 
 void dispatcher::serve_blocked(client_context& c, const command_spec& cmd, args_view args, key_locks& locks,
                                std::vector<std::pair<int, std::string>>& retry) {
   std::vector<std::pair<int, std::string>> ready;
-  if (locks.all()) {
-    ready = server_.blocking.all_keys();
-  } else {
-    auto add = [&](std::size_t i) { ready.emplace_back(c.db, std::string(args[i])); };
-    if (cmd.has(f_movablekeys)) {
-      std::vector<std::size_t> idx;
-      movable_key_indexes(cmd, args, idx);
-      for (auto i : idx)
-        if (i < args.size()) add(i);
-    } else {
-      for_each_key_index(cmd, args.size(), add);
-    }
-  }
+  ready_keys(cmd, args, c.db, ready);
   serve_ready(std::move(ready), locks, retry);
 }
 
@@ -307,7 +509,13 @@ void dispatcher::serve_ready(std::vector<std::pair<int, std::string>> ready, key
         w.reply.clear();
         return false;
       }
-      if (!probe.saw_error && !prop.suppress) server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);
+      if (!probe.saw_error && !prop.suppress) {
+        server_.rdb.dirty.fetch_add(1, std::memory_order_relaxed);
+        if (server_.watches.active()) {
+          server_.watches.touch(d, key);
+          for (auto& k : w.extra_keys) server_.watches.touch(ks.db(w.db), k);
+        }
+      }
       if (!probe.saw_error && aof && !prop.suppress) {
         if (prop.replacement.empty()) {
           w.aof_seq = aof->append(w.db, argv);

@@ -293,13 +293,17 @@ bool parse_flush_flags(command_context& c) {
 
 void cmd_flushdb(command_context& c) {
   if (!parse_flush_flags(c)) return;
+  c.server.watches.touch_flushed(c.db);  // WATCHed keys that exist now are modified
   c.db.clear();
   c.rb.simple("OK");
 }
 
 void cmd_flushall(command_context& c) {
   if (!parse_flush_flags(c)) return;
-  for (int i = 0; i < c.server.keyspace.databases(); ++i) c.server.keyspace.db(i).clear();
+  for (int i = 0; i < c.server.keyspace.databases(); ++i) {
+    c.server.watches.touch_flushed(c.server.keyspace.db(i));
+    c.server.keyspace.db(i).clear();
+  }
   c.rb.simple("OK");
 }
 
@@ -312,7 +316,10 @@ void cmd_swapdb(command_context& c) {
   if (!b) return;
   int dbs = c.server.keyspace.databases();
   if (*a < 0 || *a >= dbs || *b < 0 || *b >= dbs) return c.rb.error(err::db_index);
-  if (*a != *b) c.server.keyspace.db(*a).swap_contents(c.server.keyspace.db(*b));
+  if (*a != *b) {
+    c.server.watches.touch_swapped(c.server.keyspace.db(*a), c.server.keyspace.db(*b));
+    c.server.keyspace.db(*a).swap_contents(c.server.keyspace.db(*b));
+  }
   c.rb.simple("OK");
 }
 

@@ -31,6 +31,14 @@ bool fsync_dir(const std::string& dir) {
   return ok;
 }
 
+/// Case-insensitive comparison of a command name with `lower` (lower case).
+bool is_named(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
+  return true;
+}
+
 std::string incr_name(const std::string& filename, std::int64_t seq) {
   return filename + "." + std::to_string(seq) + ".incr.aof";
 }
@@ -194,6 +202,23 @@ std::uint64_t aof_writer::append(int db, std::span<const std::string_view> args)
   auto seq = appended_.fetch_add(pending_.size() - before) + (pending_.size() - before);
   // Only `always` needs the fsync thread at once; otherwise connections flush() themselves
   // and the thread fsyncs once a second.
+  if (policy_.load(std::memory_order_relaxed) == fsync_policy::always) cv_.notify_one();
+  return seq;
+}
+
+std::uint64_t aof_writer::append_all(std::span<const aof_record> records) {
+  std::lock_guard lk(mu_);
+  std::size_t before = pending_.size();
+  for (auto& r : records) {
+    if (r.db != last_db_) {
+      std::string n = std::to_string(r.db);
+      std::string_view sel[] = {"SELECT", n};
+      encode_command(pending_, sel);
+      last_db_ = r.db;
+    }
+    encode_command(pending_, r.args);
+  }
+  auto seq = appended_.fetch_add(pending_.size() - before) + (pending_.size() - before);
   if (policy_.load(std::memory_order_relaxed) == fsync_policy::always) cv_.notify_one();
   return seq;
 }
@@ -379,18 +404,43 @@ load_result load_aof(const aof_paths& paths, bool load_truncated,
     }
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::size_t pos = 0;
+    // An open transaction: its commands (views into `data`) and their offsets, applied
+    // when its EXEC is read (Redis's loader queues them in its fake client the same way).
+    bool in_multi = false;
+    std::size_t multi_pos = 0;
+    std::vector<std::vector<std::string_view>> txn;
+    std::vector<std::size_t> txn_pos;
+    auto apply_at = [&](std::span<const std::string_view> a, std::size_t at) {
+      std::string err = apply(a);
+      if (err.empty()) {
+        ++res.commands;
+        return true;
+      }
+      res.ok = false;
+      res.error = err + " reading the append only file " + path + " at offset " + std::to_string(at) + "." + fix;
+      return false;
+    };
     while (pos < data.size()) {
       std::size_t consumed = 0;
       protocol::parse_status status = protocol::parse_status::error;
       if (data[pos] == '*') status = parser.parse(data.data() + pos, data.size() - pos, args, consumed);
       if (status == protocol::parse_status::complete) {
-        std::string err = apply(args);
-        if (!err.empty()) {
-          res.ok = false;
-          res.error = err + " reading the append only file " + path + " at offset " + std::to_string(pos) + "." + fix;
+        if (is_named(args[0], "multi")) {
+          // A nested MULTI (Redis's fake client answers an error) keeps the one transaction.
+          if (!in_multi) multi_pos = pos;
+          in_multi = true;
+        } else if (in_multi && is_named(args[0], "exec")) {
+          for (std::size_t i = 0; i < txn.size(); ++i)
+            if (!apply_at(txn[i], txn_pos[i])) return res;
+          in_multi = false;
+          txn.clear();
+          txn_pos.clear();
+        } else if (in_multi) {
+          txn.push_back(args);
+          txn_pos.push_back(pos);
+        } else if (!apply_at(args, pos)) {
           return res;
         }
-        ++res.commands;
         pos += consumed;
         continue;
       }
@@ -401,14 +451,20 @@ load_result load_aof(const aof_paths& paths, bool load_truncated,
                       std::to_string(pos) + " (a torn last record)." + fix;
           return res;
         }
-        if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0) {
+        // A torn record inside a transaction drops the whole transaction.
+        std::size_t cut = in_multi ? multi_pos : pos;
+        if (::truncate(path.c_str(), static_cast<off_t>(cut)) != 0) {
           res.ok = false;
-          res.error = "cannot truncate " + path + " at offset " + std::to_string(pos) + ": " + errno_text(errno);
+          res.error = "cannot truncate " + path + " at offset " + std::to_string(cut) + ": " + errno_text(errno);
           return res;
         }
         res.truncated = true;
-        res.warning = "AOF " + path + ": torn last record (" + std::to_string(data.size() - pos) +
-                      " bytes) cut at offset " + std::to_string(pos) + " because aof-load-truncated is yes";
+        res.warning = "AOF " + path + ": torn last record (" + std::to_string(data.size() - pos) + " bytes) " +
+                      (in_multi ? "inside a MULTI/EXEC transaction; the incomplete transaction (" +
+                                      std::to_string(data.size() - cut) + " bytes) was reverted and "
+                                : "") +
+                      "cut at offset " + std::to_string(cut) + " because aof-load-truncated is yes";
+        in_multi = false;
         break;
       }
       res.ok = false;
@@ -416,6 +472,25 @@ load_result load_aof(const aof_paths& paths, bool load_truncated,
                   (status == protocol::parse_status::incomplete ? " (a torn record before the last file)" : "") + "." +
                   fix;
       return res;
+    }
+    if (in_multi) {
+      // The file ends inside a transaction (Redis: "Revert incomplete MULTI/EXEC transaction").
+      if (!last_file || !load_truncated) {
+        res.ok = false;
+        res.error = "Unexpected end of file reading the append only file " + path + " at offset " +
+                    std::to_string(multi_pos) + " (a MULTI without its EXEC" +
+                    (last_file ? ")." : " before the last file).") + fix;
+        return res;
+      }
+      if (::truncate(path.c_str(), static_cast<off_t>(multi_pos)) != 0) {
+        res.ok = false;
+        res.error = "cannot truncate " + path + " at offset " + std::to_string(multi_pos) + ": " + errno_text(errno);
+        return res;
+      }
+      res.truncated = true;
+      res.warning = "AOF " + path + ": reverted an incomplete MULTI/EXEC transaction (" +
+                    std::to_string(data.size() - multi_pos) + " bytes) cut at offset " + std::to_string(multi_pos) +
+                    " because aof-load-truncated is yes";
     }
   }
   return res;

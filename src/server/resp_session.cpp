@@ -45,6 +45,7 @@ resp_session::~resp_session() {
   if (client_) {
     command::pubsub_reset_client(*client_, disp_.server());
     if (client_->blocked_on) disp_.server().blocking.cancel(client_->blocked_on);
+    disp_.server().watches.unwatch_all(*client_);  // the registry holds a pointer to it
     disp_.server().clients.remove(client_->id);
     disp_.server().stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
   }

@@ -31,6 +31,23 @@ std::string_view value::encoding() const noexcept {
 
 namespace {
 thread_local std::mt19937_64 rng{std::random_device{}()};
+/// Locks a shard for the methods documented "Locks", unless this thread already holds every
+/// shard lock (an EXEC that needs them all; keyspace::thread_holds_all).
+class shard_guard {
+ public:
+  explicit shard_guard(std::mutex& m) : m_(keyspace::thread_holds_all() ? nullptr : &m) {
+    if (m_) m_->lock();
+  }
+  ~shard_guard() {
+    if (m_) m_->unlock();
+  }
+  shard_guard(const shard_guard&) = delete;
+  shard_guard& operator=(const shard_guard&) = delete;
+
+ private:
+  std::mutex* m_;
+};
+
 std::uint32_t lru_clock() noexcept { return static_cast<std::uint32_t>(util::now_ms() / 1000); }
 }  // namespace
 
@@ -149,7 +166,7 @@ void database::rename(std::string_view from, std::string_view to) {
 std::size_t database::size() const {
   std::size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard lk(s->mu);
+    shard_guard lk(s->mu);
     n += s->data.size();
   }
   return n;
@@ -158,7 +175,7 @@ std::size_t database::size() const {
 std::size_t database::expires_size() const {
   std::size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard lk(s->mu);
+    shard_guard lk(s->mu);
     n += s->expires.size();
   }
   return n;
@@ -169,7 +186,7 @@ std::int64_t database::avg_ttl_ms() const {
   // sample per shard is as informative and deterministic enough for INFO.
   std::int64_t now = util::now_ms(), sum = 0, count = 0;
   for (auto& s : shards_) {
-    std::lock_guard lk(s->mu);
+    shard_guard lk(s->mu);
     std::uint64_t c = 0;
     int budget = 64;
     do {
@@ -219,7 +236,7 @@ std::size_t database::size_nolock() const noexcept {
 }
 
 std::uint64_t database::scan(std::uint64_t cursor, const std::function<void(std::string_view, const value&)>& f) {
-  std::lock_guard lk(shards_[cursor & (shard_count - 1)]->mu);
+  shard_guard lk(shards_[cursor & (shard_count - 1)]->mu);
   return scan_nolock(cursor, f);
 }
 
@@ -257,7 +274,7 @@ bool database::random_key_impl(std::string& out, bool lock) {
     for (unsigned k = 0; k < shard_count; ++k) {
       auto& s = *shards_[(start + k) % shard_count];
       std::unique_lock lk(s.mu, std::defer_lock);
-      if (lock) lk.lock();
+      if (lock && !keyspace::thread_holds_all()) lk.lock();
       auto* n = s.data.random_node(rng);
       if (!n) continue;
       found_any = true;
@@ -304,7 +321,7 @@ std::size_t database::active_expire(std::int64_t deadline_us) {
 void database::for_each(const std::function<void(std::string_view, const value&, std::int64_t)>& f) {
   std::int64_t now = util::now_ms();
   for (auto& sp : shards_) {
-    std::lock_guard lk(sp->mu);
+    shard_guard lk(sp->mu);
     sp->data.for_each([&](auto& n) {
       std::int64_t when = -1;
       if (n.val.has_expire()) {

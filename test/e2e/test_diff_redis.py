@@ -4,7 +4,9 @@ servers, starting with FLUSHALL, and the outputs must be identical line by line.
 
 Before each command the feeder inserts `ECHO "@@<file line>"`, so the output splits into one
 block per command; a mismatch is reported per command (file line, command, redis vs kvd), and
-a unified diff of the whole outputs follows.
+a unified diff of the whole outputs follows. Inside a transaction (from a MULTI line to the
+next EXEC, DISCARD or RESET line, inclusive) no marker is inserted, since it would be queued:
+the output of those lines joins the MULTI line's block.
 """
 
 import difflib
@@ -29,11 +31,26 @@ def load_script(path):
     return out
 
 
+def marked(commands):
+    """Line numbers that get an ECHO marker: all but those after a MULTI up to its end."""
+    out, in_multi = set(), False
+    for n, text in commands:
+        word = text.split()[0].upper() if text.split() else ""
+        if not in_multi:
+            out.add(n)
+            in_multi = word == "MULTI"
+        elif word in ("EXEC", "DISCARD", "RESET"):
+            in_multi = False
+    return out
+
+
 def feed(port, commands):
     """Runs the commands through one redis-cli session; returns {line: [output lines]}."""
     lines = ["FLUSHALL"]
+    marks = marked(commands)
     for n, text in commands:
-        lines.append(f'ECHO "@@{n}"')
+        if n in marks:
+            lines.append(f'ECHO "@@{n}"')
         lines.append(text)
     r = kvdtest.redis_cli_run(port, "--no-raw", input="\n".join(lines) + "\n", timeout=120)
     if r.returncode != 0:
@@ -55,6 +72,8 @@ def run_script(path, kvd, redis):
     assert len(commands) > 0, f"{name}: no commands"
     want, want_text = feed(redis.port, commands)
     got, got_text = feed(kvd.port, commands)
+    marks = marked(commands)
+    commands = [(n, text) for n, text in commands if n in marks]
     missing_ref = [n for n, _ in commands if n not in want]
     assert not missing_ref, (f"{name}: redis-server output lacks ECHO markers for lines "
                              f"{missing_ref[:10]} (script or redis-cli problem)")

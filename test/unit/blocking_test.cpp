@@ -169,8 +169,11 @@ BOOST_AUTO_TEST_CASE(http_and_aof_replay_clients_do_not_block) {
   BOOST_TEST(h.run_as(*a, {"testbpop", "k"}).debug_string() == "nil");
   BOOST_TEST(!a->blocked_on);
   a->is_http = false;
-  a->in_multi = true;
-  BOOST_TEST(h.run_as(*a, {"testbpop", "k"}).debug_string() == "nil");
+  // Inside MULTI the command is queued; EXEC runs it without blocking.
+  BOOST_TEST(h.run_as(*a, {"multi"}).debug_string() == "+OK");
+  BOOST_TEST(h.run_as(*a, {"testbpop", "k"}).debug_string() == "+QUEUED");
+  BOOST_TEST(h.run_as(*a, {"exec"}).debug_string() == "[nil]");
+  BOOST_TEST(!a->blocked_on);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "kvd/pubsub/pubsub.hpp"
 
@@ -24,6 +25,14 @@ class client_handle {
 };
 
 struct waiter;
+struct command_spec;
+
+/// One command queued inside MULTI: its resolved table row (the subcommand's for CLIENT
+/// LIST...) and a copy of its arguments, name first.
+struct queued_command {
+  const command_spec* cmd = nullptr;
+  std::vector<std::string> argv;
+};
 
 /// A connected client. Fields are owned by the connection's strand; those that other
 /// threads read (CLIENT LIST) are guarded by `info_mu`.
@@ -41,7 +50,15 @@ struct client_context {
   std::string addr = "127.0.0.1:0";  ///< peer "ip:port"
   std::string laddr = "127.0.0.1:0";  ///< local "ip:port"
   std::weak_ptr<client_handle> handle;
-  bool in_multi = false;        ///< inside MULTI: blocking commands do not block
+  // ---- Transactions (multi.hpp, watch.hpp); owned by the connection's strand unless noted.
+  bool in_multi = false;        ///< inside MULTI (and while EXEC runs): blocking commands do not block
+  bool multi_error = false;     ///< a command was rejected while queuing: EXEC answers EXECABORT
+  bool watching = false;        ///< has WATCHed keys (the registry is asked only then)
+  std::vector<queued_command> multi_queue;  ///< commands queued since MULTI
+  /// A watched key was modified: EXEC answers null. Set by other threads (watch_registry).
+  std::atomic<bool> dirty_cas{false};
+  /// Queued commands for CLIENT LIST "multi=" (-1 outside MULTI); read by other threads.
+  std::atomic<int> multi_count{-1};
   bool reply_off = false;       ///< CLIENT REPLY OFF: the session drops this client's replies
   bool reply_skip_next = false; ///< CLIENT REPLY SKIP: the session drops the next command's reply
   std::atomic<bool> no_evict{false};  ///< CLIENT NO-EVICT on (flag "e" in CLIENT LIST)

@@ -170,6 +170,7 @@ void register_bitops_family(command_table& t);  ///< bitops_family.cpp: SETBIT G
 void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_RO
 void register_pubsub_family(command_table& t);  ///< pubsub_family.cpp: (P|S)(UN)SUBSCRIBE (S)PUBLISH PUBSUB MONITOR
 void register_introspection_family(command_table& t);  ///< introspection_family.cpp: SLOWLOG LATENCY MEMORY
+void register_multi_family(command_table& t);   ///< multi_family.cpp: MULTI EXEC DISCARD WATCH UNWATCH
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

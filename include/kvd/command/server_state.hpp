@@ -16,6 +16,7 @@
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/introspection.hpp"
+#include "kvd/command/watch.hpp"
 #include "kvd/config/config.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/persist/rdb.hpp"
@@ -91,6 +92,7 @@ struct server_state {
   pubsub::registry pubsub_shard;  ///< SSUBSCRIBE shard channels (Redis 7.0, non-cluster)
   pubsub::monitor_list monitors;  ///< MONITOR clients
   pubsub::notifier notifier;      ///< keyspace notifications: pubsub + notify-keyspace-events
+  watch_registry watches;      ///< WATCHed keys (transactions)
   server_stats stats;
   introspection_state introspection;  ///< slow log, latency monitor, errorstats, CLIENT PAUSE
   server_hooks hooks;

@@ -61,6 +61,12 @@ bool write_manifest(const std::string& path, const std::vector<manifest_entry>& 
 /// Appends the RESP array encoding of `args` to `out`.
 void encode_command(std::string& out, std::span<const std::string_view> args);
 
+/// One record of a group for aof_writer::append_all: the database it ran in and its arguments.
+struct aof_record {
+  int db = 0;
+  std::span<const std::string_view> args;
+};
+
 /// Owner of the open incremental file and its fsync thread. Thread-safe.
 class aof_writer {
  public:
@@ -76,6 +82,10 @@ class aof_writer {
   /// Queues the record of one command executed on database `db` (SELECT is added when the
   /// database differs from the previous record's). Returns the sequence to wait for.
   std::uint64_t append(int db, std::span<const std::string_view> args);
+  /// Queues `records` back to back, no other record in between (a transaction's group:
+  /// MULTI ... EXEC), with SELECT where the database changes. Returns the sequence of the
+  /// group's end.
+  std::uint64_t append_all(std::span<const aof_record> records);
 
   /// Writes every queued record to the file now (one write()), on the caller's thread.
   /// Under everysec/no a connection calls it before its replies leave, as Redis writes the
@@ -155,6 +165,11 @@ struct load_result {
 /// A torn record at the end of the last file is cut from the file when `load_truncated`
 /// (Redis aof-load-truncated yes) and reported in the result; any other parse failure stops
 /// with the file, the offset and the repair command. A missing manifest loads nothing.
+/// Transactions: the commands between MULTI and EXEC are applied when EXEC is read (MULTI
+/// and EXEC themselves are not passed to apply); a transaction left open at the end of
+/// the last file, torn or not, is dropped and cut from the file at its MULTI, as Redis's
+/// "Revert incomplete MULTI/EXEC transaction" (an error without `load_truncated`, and
+/// anywhere before the last file).
 load_result load_aof(const aof_paths& paths, bool load_truncated,
                      const std::function<std::string(std::span<const std::string_view>)>& apply);
 

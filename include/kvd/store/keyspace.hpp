@@ -157,6 +157,14 @@ class keyspace {
         .shard_at(static_cast<unsigned>(global % database::shard_count)).mu;
   }
   [[nodiscard]] std::size_t lock_count() const noexcept { return dbs_.size() * database::shard_count; }
+  /// True while the calling thread holds every shard lock of every database (set by the
+  /// dispatcher's key_locks, e.g. for an EXEC with INFO inside). The methods documented
+  /// "Locks" then take no lock: the thread already excludes everyone, and taking a held
+  /// std::mutex again would deadlock.
+  [[nodiscard]] static bool& thread_holds_all() noexcept {
+    thread_local bool held = false;
+    return held;
+  }
 
   keyspace_stats& stats() noexcept { return stats_; }
 
