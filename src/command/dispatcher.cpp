@@ -184,6 +184,9 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   std::vector<std::pair<int, std::string>> retry;
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
+    // Read again under the locks: CONFIG SET appendonly yes/no switches the writer with
+    // every shard lock held, so a write is either in the rewrite's snapshot or in the log.
+    if (!c.replaying_aof) aof = server_.aof.load(std::memory_order_acquire);
     propagation prop;
     error_probe probe(rb);
     command_context ctx{args, c, probe, server_, server_.keyspace.db(c.db), *cmd, prop};
