@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/command/persistence.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/server/server.hpp"
 #include "kvd/util/clock.hpp"
@@ -193,6 +194,7 @@ int main(int argc, char** argv) {
       spdlog::set_level(level);
       if (level <= spdlog::level::info) spdlog::info("loglevel set to {}", cfg.loglevel.get());
     }
+    if (name == "appendonly") command::aof_config_changed(state);  // starts (rewrite) or stops the AOF
     persist::fsync_policy p;
     if (name == "appendfsync" && persist::parse_fsync_policy(cfg.appendfsync.get(), p))
       if (auto* aof = state.aof.load()) aof->set_policy(p);

@@ -290,6 +290,9 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   std::vector<std::pair<int, std::string>> retry;
   {
     key_locks locks(server_.keyspace, *cmd, args, c.db);
+    // Read again under the locks: CONFIG SET appendonly yes/no switches the writer with
+    // every shard lock held, so a write is either in the rewrite's snapshot or in the log.
+    if (!c.replaying_aof) aof = server_.aof.load(std::memory_order_acquire);
     run_locked(c, *cmd, args, rb, aof, locks, nullptr, retry);
   }
   if (!retry.empty()) serve_retries(retry);
@@ -381,6 +384,7 @@ void dispatcher::exec(client_context& c, const command_spec& cmd, protocol::repl
   std::vector<std::pair<int, std::string>> retry;
   {
     key_locks locks(server_.keyspace, c.multi_queue, c.db);
+    if (!c.replaying_aof) aof = server_.aof.load(std::memory_order_acquire);  // as in execute()
     // Checked under the locks: a write to a watched key either touched it before, or runs
     // after the whole transaction.
     if (server_.watches.exec_aborts(c, util::now_ms())) {

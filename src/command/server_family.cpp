@@ -249,22 +249,24 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("rdb_current_bgsave_time_sec", child ? (util::now_ms() - rdb.child_start_ms.load()) / 1000 : -1);
   w.field("rdb_last_cow_size", 0);
   auto* aof = s.aof.load();
-  w.field("aof_enabled", s.config.appendonly ? 1 : 0);
-  w.field("aof_rewrite_in_progress", 0);
-  w.field("aof_rewrite_scheduled", 0);
-  w.field("aof_last_rewrite_time_sec", -1);
-  w.field("aof_current_rewrite_time_sec", -1);
-  w.field("aof_last_bgrewrite_status", "ok");
-  w.field("aof_rewrites", 0);
-  w.field("aof_rewrites_consecutive_failures", 0);
+  auto& rw = s.aofrw;
+  bool rewriting = rw.child_pid.load() != -1;
+  w.field("aof_enabled", s.config.appendonly.load() ? 1 : 0);
+  w.field("aof_rewrite_in_progress", rewriting ? 1 : 0);
+  w.field("aof_rewrite_scheduled", rw.scheduled.load() ? 1 : 0);
+  w.field("aof_last_rewrite_time_sec", rw.last_time_sec.load());
+  w.field("aof_current_rewrite_time_sec", rewriting ? (util::now_ms() - rw.child_start_ms.load()) / 1000 : -1);
+  w.field("aof_last_bgrewrite_status", rw.last_ok.load() ? "ok" : "err");
+  w.field("aof_rewrites", rw.rewrites.load());
+  w.field("aof_rewrites_consecutive_failures", rw.consecutive_failures.load());
   w.field("aof_last_write_status", aof && aof->write_error() ? "err" : "ok");
   w.field("aof_last_cow_size", 0);
   w.field("module_fork_in_progress", 0);
   w.field("module_fork_last_cow_size", 0);
   if (aof) {
     // Redis prints these only while the AOF is on.
-    w.field("aof_current_size", aof->size());
-    w.field("aof_base_size", 0);
+    w.field("aof_current_size", aof->current_size());
+    w.field("aof_base_size", rw.base_size.load());
     w.field("aof_pending_rewrite", 0);
     w.field("aof_buffer_length", aof->pending_bytes());
     w.field("aof_pending_bio_fsync", 0);

@@ -301,11 +301,12 @@ registry::registry(server_config& c) : cfg_(c) {
                   "Write a CRC64 at the end of RDB snapshots and check it when loading (no: a zero checksum, "
                   "not checked). Start-up only.",
                   c.rdbchecksum, false));
-  // Switching the AOF on at runtime needs an AOF rewrite (not built yet): start-up only.
+  // CONFIG SET appendonly yes starts the AOF from a rewrite, no stops it (the server's
+  // on_change hook does both, as Redis's updateAppendonly).
   add(bool_option("appendonly",
                   "Log every write to the append-only file (multi-part, in dir/appenddirname) and replay it "
-                  "at start-up. Start-up only in this version.",
-                  c.appendonly, false));
+                  "at start-up. CONFIG SET yes starts it from a rewrite; no stops it.",
+                  c.appendonly, true));
   add(string_option("appendfsync",
                     "When the AOF is forced to disk: always (a write is acknowledged after its fsync; "
                     "concurrent writes share one fsync), everysec, or no (the OS decides).",
@@ -315,6 +316,16 @@ registry::registry(server_config& c) : cfg_(c) {
   add(bool_option("aof-load-truncated",
                   "At start-up, cut a torn last AOF record with a warning (yes) or refuse to start (no).",
                   c.aof_load_truncated, true));
+  add(bool_option("aof-use-rdb-preamble",
+                  "AOF rewrites write the new base as an RDB file (<appendfilename>.<n>.base.rdb, yes) or as "
+                  "commands (.base.aof, no).",
+                  c.aof_use_rdb_preamble, true));
+  add(int_option("auto-aof-rewrite-percentage",
+                 "Start an AOF rewrite when the AOF grew by this percentage over its size after the last "
+                 "rewrite or start-up (0 disables automatic rewrites).",
+                 c.auto_aof_rewrite_percentage, 0, INT32_MAX, true));
+  add(memory_option("auto-aof-rewrite-min-size", "No automatic AOF rewrite while the AOF is smaller than this (bytes).",
+                    c.auto_aof_rewrite_min_size, true));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
   add(bool_option("http-compat-routes",
                   "Serve the HTTP routes of the stores kvd replaces (/api/v0/..., /db/{key}, /blobs/{key}, "

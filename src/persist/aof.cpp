@@ -39,6 +39,37 @@ bool is_named(std::string_view name, std::string_view lower) noexcept {
   return true;
 }
 
+/// Reads `path` into `out` with one read() loop (an istreambuf_iterator copy is several
+/// times slower on a large base). False with errno set on failure.
+bool read_whole_file(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return false;
+  }
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      errno = e;
+      return false;
+    }
+    if (n == 0) break;  // shrank meanwhile
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  ::close(fd);
+  return true;
+}
+
 std::string incr_name(const std::string& filename, std::int64_t seq) {
   return filename + "." + std::to_string(seq) + ".incr.aof";
 }
@@ -131,6 +162,110 @@ bool write_manifest(const std::string& path, const std::vector<manifest_entry>& 
   return true;
 }
 
+namespace {
+
+/// Sequences only grow, across incr files and across writers (a connection may still hold
+/// the sequence of a write logged by a writer that CONFIG SET appendonly no stopped).
+std::atomic<std::uint64_t> seq_origin{0};
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+}  // namespace
+
+std::string base_file_name(const std::string& filename, std::int64_t seq, bool rdb) {
+  return filename + "." + std::to_string(seq) + (rdb ? ".base.rdb" : ".base.aof");
+}
+
+std::string incr_file_name(const std::string& filename, std::int64_t seq) { return incr_name(filename, seq); }
+
+std::string temp_incr_file_name(const std::string& filename) { return "temp-" + filename + ".incr"; }
+
+std::int64_t manifest_base_seq(const std::vector<manifest_entry>& m) noexcept {
+  for (auto& e : m)
+    if (e.type == 'b') return e.seq;
+  return 0;
+}
+
+std::int64_t manifest_last_incr_seq(const std::vector<manifest_entry>& m) noexcept {
+  std::int64_t n = 0;
+  for (auto& e : m)
+    if (e.type == 'i') n = std::max(n, e.seq);
+  return n;
+}
+
+std::vector<manifest_entry> manifest_after_rewrite(const std::vector<manifest_entry>& cur, const manifest_entry& new_base,
+                                                   std::int64_t first_kept_incr_seq, std::vector<std::string>& removed) {
+  std::vector<manifest_entry> out{new_base};
+  for (auto& e : cur) {
+    if (e.type == 'i' && e.seq >= first_kept_incr_seq) out.push_back(e);
+    else if (e.name != new_base.name) removed.push_back(e.name);
+  }
+  return out;
+}
+
+namespace {
+
+void remove_files(const std::string& folder, const std::vector<std::string>& names) {
+  for (auto& n : names) {
+    std::string p = folder + "/" + n;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) spdlog::warn("AOF: cannot delete {}: {}", p, errno_text(errno));
+  }
+  if (!names.empty()) fsync_dir(folder);
+}
+
+}  // namespace
+
+bool swap_manifest(const aof_paths& paths, const manifest_entry& new_base, std::int64_t first_kept_incr_seq,
+                   std::string& error) {
+  std::vector<manifest_entry> cur;
+  struct stat st {};
+  if (::stat(paths.manifest().c_str(), &st) == 0 && !read_manifest(paths.manifest(), cur, error)) return false;
+  std::vector<std::string> removed;
+  auto next = manifest_after_rewrite(cur, new_base, first_kept_incr_seq, removed);
+  if (!write_manifest(paths.manifest(), next, error)) return false;
+  remove_files(paths.folder(), removed);
+  return true;
+}
+
+std::uint64_t aof_files_size(const aof_paths& paths) {
+  std::vector<manifest_entry> m;
+  std::string err;
+  struct stat st {};
+  if (::stat(paths.manifest().c_str(), &st) != 0 || !read_manifest(paths.manifest(), m, err)) return 0;
+  std::uint64_t n = 0;
+  for (auto& e : m)
+    if (e.type != 'h') n += file_size(paths.folder() + "/" + e.name);
+  return n;
+}
+
+void aof_writer::open_incr(const std::string& path, bool truncate) {
+  incr_path_ = path;
+  fd_ = ::open(incr_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open AOF file " + incr_path_ + ": " + errno_text(errno));
+  struct stat fst {};
+  ::fstat(fd_, &fst);
+  std::uint64_t origin = seq_origin.load();
+  incr_initial_ = static_cast<std::uint64_t>(fst.st_size);
+  incr_start_seq_ = origin;
+  appended_ = written_ = durable_ = origin;
+  thread_ = std::thread([this] { run(); });
+}
+
+aof_writer::aof_writer(aof_paths paths, fsync_policy policy, wait_rewrite_t) : paths_(std::move(paths)), policy_(policy) {
+  std::string folder = paths_.folder();
+  if (::mkdir(folder.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::runtime_error("cannot create AOF directory " + folder + ": " + errno_text(errno));
+  std::string error;
+  struct stat st {};
+  if (::stat(paths_.manifest().c_str(), &st) == 0 && !read_manifest(paths_.manifest(), manifest_, error))
+    throw std::runtime_error(error);
+  waiting_ = true;
+  open_incr(folder + "/" + temp_incr_file_name(paths_.filename), true);
+}
+
 aof_writer::aof_writer(aof_paths paths, fsync_policy policy) : paths_(std::move(paths)), policy_(policy) {
   std::string folder = paths_.folder();
   if (::mkdir(folder.c_str(), 0755) != 0 && errno != EEXIST)
@@ -142,10 +277,8 @@ aof_writer::aof_writer(aof_paths paths, fsync_policy policy) : paths_(std::move(
     if (!read_manifest(paths_.manifest(), entries, error)) throw std::runtime_error(error);
   }
   const manifest_entry* incr = nullptr;
-  std::int64_t max_seq = 0;
   bool has_base = false;
   for (auto& e : entries) {
-    max_seq = std::max(max_seq, e.seq);
     if (e.type == 'i') incr = &e;
     if (e.type == 'b') has_base = true;
   }
@@ -153,44 +286,209 @@ aof_writer::aof_writer(aof_paths paths, fsync_policy policy) : paths_(std::move(
     // A fresh AOF (Redis 7 creates base + incr + manifest on first start): an empty base
     // in AOF format and the first incremental file.
     if (!has_base) {
-      manifest_entry base{paths_.filename + "." + std::to_string(max_seq + 1) + ".base.aof", max_seq + 1, 'b'};
+      std::int64_t bseq = manifest_base_seq(entries) + 1;
+      manifest_entry base{base_file_name(paths_.filename, bseq, false), bseq, 'b'};
       std::string base_path = folder + "/" + base.name;
-      int bfd = ::open(base_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int bfd = ::open(base_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (bfd < 0 || ::fsync(bfd) != 0)
         throw std::runtime_error("cannot create AOF base file " + base_path + ": " + errno_text(errno));
       ::close(bfd);
       entries.insert(entries.begin(), base);
     }
-    entries.push_back({incr_name(paths_.filename, max_seq + 1), max_seq + 1, 'i'});
+    std::int64_t iseq = manifest_last_incr_seq(entries) + 1;
+    entries.push_back({incr_name(paths_.filename, iseq), iseq, 'i'});
     incr = &entries.back();
     std::string ipath = folder + "/" + incr->name;
-    int ifd = ::open(ipath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int ifd = ::open(ipath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (ifd < 0) throw std::runtime_error("cannot create AOF file " + ipath + ": " + errno_text(errno));
     ::close(ifd);
     if (!write_manifest(paths_.manifest(), entries, error)) throw std::runtime_error(error);
   }
-  incr_path_ = folder + "/" + incr->name;
-  fd_ = ::open(incr_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-  if (fd_ < 0) throw std::runtime_error("cannot open AOF file " + incr_path_ + ": " + errno_text(errno));
-  struct stat fst {};
-  ::fstat(fd_, &fst);
-  base_offset_ = static_cast<std::uint64_t>(fst.st_size);
-  appended_ = written_ = durable_ = base_offset_;
-  thread_ = std::thread([this] { run(); });
+  std::string ipath = folder + "/" + incr->name;
+  std::uint64_t others = 0;
+  for (auto& e : entries)
+    if (e.type != 'h' && e.name != incr->name) others += file_size(folder + "/" + e.name);
+  others_size_ = others;
+  manifest_ = entries;
+  open_incr(ipath, false);
 }
 
-aof_writer::~aof_writer() {
+aof_writer::~aof_writer() { stop(); }
+
+void aof_writer::stop() {
   {
     std::lock_guard lk(mu_);
+    if (stopped_.exchange(true)) return;
     stop_ = true;
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  std::vector<std::function<void()>> rest;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [seq, fn] : waiters_) rest.push_back(std::move(fn));
+    waiters_.clear();
+    // Later writers number their records after everything this one ever handed out.
+    std::uint64_t cur = seq_origin.load();
+    while (cur < appended_.load() && !seq_origin.compare_exchange_weak(cur, appended_.load())) {
+    }
+    // A connection may still wait for a record this writer dropped: nothing is held now.
+    durable_.store(std::max(durable_.load(), appended_.load()));
+  }
+  for (auto& f : rest) f();
+  std::lock_guard fl(file_mu_);
+  for (int fd : retired_fds_) ::close(fd);
+  retired_fds_.clear();
   if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::vector<manifest_entry> aof_writer::manifest() const {
+  std::lock_guard lk(manifest_mu_);
+  return manifest_;
+}
+
+std::uint64_t aof_writer::current_size() const noexcept {
+  return others_size_.load() + incr_initial_.load() + written_.load() - incr_start_seq_.load();
+}
+
+std::int64_t aof_writer::rotate(std::string& error) {
+  std::string folder = paths_.folder();
+  bool waiting = waiting_.load();
+  std::vector<manifest_entry> next;
+  std::int64_t iseq = 0;
+  std::string path;
+  {
+    std::lock_guard lk(manifest_mu_);
+    next = manifest_;
+  }
+  if (waiting) {
+    path = folder + "/" + temp_incr_file_name(paths_.filename) + ".new";
+  } else {
+    iseq = manifest_last_incr_seq(next) + 1;
+    next.push_back({incr_name(paths_.filename, iseq), iseq, 'i'});
+    path = folder + "/" + next.back().name;
+  }
+  int nfd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (nfd < 0) {
+    error = "cannot create AOF file " + path + ": " + errno_text(errno);
+    return -1;
+  }
+  auto undo = [&] {
+    ::close(nfd);
+    ::unlink(path.c_str());
+  };
+  std::lock_guard fl(file_mu_);
+  // Everything queued so far belongs to the old file: write it and make it durable there.
+  std::string batch;
+  std::uint64_t end;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_.load()) {
+      undo();
+      error = "the AOF is stopped";
+      return -1;
+    }
+    batch.swap(pending_);
+    end = appended_.load();
+    last_db_ = -1;  // the new file starts with SELECT
+  }
+  auto put_back = [&] {
+    std::lock_guard lk(mu_);
+    batch += pending_;
+    pending_.swap(batch);
+  };
+  if (!batch.empty() && !write_all(batch)) {
+    put_back();
+    undo();
+    error = "cannot write " + incr_path_ + ": " + errno_text(write_errno_.load());
+    return -1;
+  }
+  written_.store(end, std::memory_order_release);
+  if (policy_.load() != fsync_policy::no) unsynced_ += batch;
+  if (!unsynced_.empty() && ::fdatasync(fd_) != 0) {
+    // The fsync thread retries (rewriting unsynced_ into this same file).
+    int e = errno;
+    undo();
+    error = "cannot fsync " + incr_path_ + ": " + errno_text(e);
+    return -1;
+  }
+  unsynced_.clear();
+  if (!waiting) {
+    if (!write_manifest(paths_.manifest(), next, error)) {
+      undo();
+      return -1;
+    }
+    std::lock_guard lk(manifest_mu_);
+    manifest_ = next;
+  } else {
+    // The temp incr file starts over: the next base holds all it had.
+    std::string temp = folder + "/" + temp_incr_file_name(paths_.filename);
+    if (::rename(path.c_str(), temp.c_str()) != 0) {
+      error = "cannot rename " + path + " to " + temp + ": " + errno_text(errno);
+      undo();
+      return -1;
+    }
+    path = temp;
+  }
+  std::uint64_t old_size = incr_initial_.load() + end - incr_start_seq_.load();
+  if (!waiting) others_size_.fetch_add(old_size);
+  else others_size_ = 0;
+  retired_fds_.push_back(fd_);
+  fd_ = nfd;
+  ++gen_;
+  incr_path_ = path;
+  incr_initial_ = 0;
+  incr_start_seq_ = end;
+  return iseq;
+}
+
+bool aof_writer::finish_rewrite(const manifest_entry& new_base, std::uint64_t base_bytes,
+                                std::int64_t first_kept_incr_seq, std::string& error) {
+  std::string folder = paths_.folder();
+  std::vector<manifest_entry> cur;
+  {
+    std::lock_guard lk(manifest_mu_);
+    cur = manifest_;
+  }
+  std::string renamed_from, renamed_to;
+  if (waiting_.load()) {
+    // The temp incr file becomes the first incr file of the new manifest.
+    std::int64_t iseq = manifest_last_incr_seq(cur) + 1;
+    manifest_entry incr{incr_name(paths_.filename, iseq), iseq, 'i'};
+    std::lock_guard fl(file_mu_);
+    renamed_from = incr_path_;
+    renamed_to = folder + "/" + incr.name;
+    if (::rename(renamed_from.c_str(), renamed_to.c_str()) != 0) {
+      error = "cannot rename " + renamed_from + " to " + renamed_to + ": " + errno_text(errno);
+      return false;
+    }
+    cur.push_back(incr);
+    first_kept_incr_seq = iseq;
+  }
+  std::vector<std::string> removed;
+  auto next = manifest_after_rewrite(cur, new_base, first_kept_incr_seq, removed);
+  if (!write_manifest(paths_.manifest(), next, error)) {
+    if (!renamed_from.empty()) ::rename(renamed_to.c_str(), renamed_from.c_str());
+    return false;
+  }
+  {
+    std::lock_guard lk(manifest_mu_);
+    manifest_ = next;
+  }
+  if (!renamed_from.empty()) {
+    std::lock_guard fl(file_mu_);
+    incr_path_ = renamed_to;
+    waiting_ = false;
+  }
+  others_size_ = base_bytes;
+  remove_files(folder, removed);
+  return true;
 }
 
 std::uint64_t aof_writer::append(int db, std::span<const std::string_view> args) {
   std::lock_guard lk(mu_);
+  if (stopped_.load(std::memory_order_relaxed)) return appended_.load();
   std::size_t before = pending_.size();
   if (db != last_db_) {
     std::string n = std::to_string(db);
@@ -283,6 +581,11 @@ bool aof_writer::write_all(const std::string& data) {
   return true;
 }
 
+bool aof_writer::stop_requested() {
+  std::lock_guard lk(mu_);
+  return stop_;
+}
+
 void aof_writer::run() {
   using clock = std::chrono::steady_clock;
   auto last_sync = clock::now();
@@ -296,16 +599,29 @@ void aof_writer::run() {
       stopping = stop_;
     }
     auto policy = policy_.load();
+    bool gave_up = false;
+    {
+      // Old incr files left by rotate(): no fsync of ours can be running on them now.
+      std::lock_guard fl(file_mu_);
+      for (int fd : retired_fds_) ::close(fd);
+      retired_fds_.clear();
+    }
     // Write what is queued (under `always` this is the group-commit batch; otherwise the
     // records no connection has flushed yet).
-    {
-      std::lock_guard fl(file_mu_);
-      int attempts = 0;
-      while (write_pending() < 0) {
-        if (++attempts == 1) spdlog::error("AOF write to {} failed: {}; retrying", incr_path_, errno_text(write_errno_));
-        if (stopping && attempts > 20) break;  // shutdown with a broken disk: give up after ~2 s
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // file_mu_ is not held while waiting between attempts, so that flush() and rotate() see
+    // the error (and fail) instead of blocking behind a full disk.
+    for (int attempts = 0;;) {
+      {
+        std::lock_guard fl(file_mu_);
+        if (write_pending() >= 0) break;
       }
+      if (++attempts == 1) spdlog::error("AOF write to {} failed: {}; retrying", incr_path(), errno_text(write_errno_));
+      if (!stopping) stopping = stop_requested();  // stop() may come while we retry
+      if (stopping && attempts > 20) {  // shutdown with a broken disk: give up after ~2 s
+        gave_up = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     std::uint64_t written = written_.load();
     bool want_sync = written > synced_upto &&
@@ -314,29 +630,45 @@ void aof_writer::run() {
     if (want_sync) {
       // The fsync covers what was written before it started; connections may go on
       // writing meanwhile (file_mu_ is not held across the fsync).
+      // rotate() may switch files meanwhile: it then writes and fsyncs the old file itself
+      // (gen_ changes), and the old descriptor stays open until this thread closes it.
       std::size_t covered;
+      int fd;
+      std::uint64_t gen;
       {
         std::lock_guard fl(file_mu_);
         covered = unsynced_.size();
         written = written_.load();
+        fd = fd_;
+        gen = gen_;
       }
       int attempts = 0;
       for (;;) {
         auto t0 = util::now_us();
-        if (::fdatasync(fd_) == 0) {
+        if (::fdatasync(fd) == 0) {
           last_fsync_us_.store(util::now_us() - t0);
           std::lock_guard fl(file_mu_);
-          unsynced_.erase(0, std::min(covered, unsynced_.size()));
+          if (gen == gen_) unsynced_.erase(0, std::min(covered, unsynced_.size()));
           break;
         }
         int e = errno;
+        {
+          std::lock_guard fl(file_mu_);
+          if (gen != gen_) break;  // rotated: rotate() made that file durable
+        }
         write_errno_.store(e);
-        if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", incr_path_, errno_text(e));
-        if (stopping && attempts > 20) break;
+        if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", incr_path(), errno_text(e));
+        if (!stopping) stopping = stop_requested();
+        if (stopping && attempts > 20) {
+          gave_up = true;
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         // After a failed fsync the page cache cannot be trusted: cut the file back to the
         // last synced offset and write every unsynced byte again.
         std::lock_guard fl(file_mu_);
+        fd = fd_;
+        gen = gen_;
         struct stat st {};
         ::fstat(fd_, &st);
         if (::ftruncate(fd_, st.st_size - static_cast<off_t>(unsynced_.size())) == 0) {
@@ -344,7 +676,7 @@ void aof_writer::run() {
           if (write_all(again)) covered = unsynced_.size(), written = written_.load();
         }
       }
-      if (attempts > 0 && !(stopping && attempts > 20)) spdlog::info("AOF {} fsync succeeded again", incr_path_);
+      if (attempts > 0 && !(stopping && attempts > 20)) spdlog::info("AOF {} fsync succeeded again", incr_path());
       if (attempts > 0) write_errno_.store(0);
       synced_upto = written;
       last_sync = clock::now();
@@ -360,7 +692,7 @@ void aof_writer::run() {
       auto upto = waiters_.upper_bound(durable_.load());
       for (auto it = waiters_.begin(); it != upto; ++it) ready.push_back(std::move(it->second));
       waiters_.erase(waiters_.begin(), upto);
-      done = stopping && pending_.empty() && synced_upto >= written_.load();
+      done = stopping && ((pending_.empty() && synced_upto >= written_.load()) || gave_up);
     }
     for (auto& f : ready) f();
     if (done) break;
@@ -368,7 +700,8 @@ void aof_writer::run() {
 }
 
 load_result load_aof(const aof_paths& paths, bool load_truncated,
-                     const std::function<std::string(std::span<const std::string_view>)>& apply) {
+                     const std::function<std::string(std::span<const std::string_view>)>& apply,
+                     const rdb_base_loader& load_rdb) {
   load_result res;
   struct stat st {};
   if (::stat(paths.manifest().c_str(), &st) != 0) return res;  // nothing to load
@@ -391,19 +724,32 @@ load_result load_aof(const aof_paths& paths, bool load_truncated,
     const auto& e = order[fi];
     bool last_file = fi + 1 == order.size();
     std::string path = paths.folder() + "/" + e.name;
-    if (e.name.size() > 4 && e.name.ends_with(".rdb")) {
+    std::string data;
+    if (!read_whole_file(path, data)) {
       res.ok = false;
-      res.error = "AOF base file " + path + " is in RDB format, which this version of kvd cannot read yet";
+      res.error = "AOF file " + path + " listed in " + paths.manifest() + " cannot be read: " + errno_text(errno);
       return res;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      res.ok = false;
-      res.error = "AOF file " + path + " listed in " + paths.manifest() + " cannot be opened: " + errno_text(errno);
-      return res;
-    }
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::size_t pos = 0;
+    if (e.type == 'b' && std::string_view(data).starts_with("REDIS")) {
+      // An RDB base (`.base.rdb`, aof-use-rdb-preamble yes) or an RDB preamble followed by
+      // AOF records (a single-file AOF of Redis 4..6 turned into a base).
+      if (!load_rdb) {
+        res.ok = false;
+        res.error = "AOF base file " + path + " is in RDB format and no RDB loader was given";
+        return res;
+      }
+      std::string err = load_rdb(data, path, pos);
+      if (!err.empty()) {
+        res.ok = false;
+        res.error = err;
+        return res;
+      }
+    } else if (e.name.ends_with(".rdb") && !data.empty()) {
+      res.ok = false;
+      res.error = "AOF base file " + path + " should be in RDB format but does not start with \"REDIS\"";
+      return res;
+    }
     // An open transaction: its commands (views into `data`) and their offsets, applied
     // when its EXEC is read (Redis's loader queues them in its fake client the same way).
     bool in_multi = false;

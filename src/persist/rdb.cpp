@@ -582,6 +582,7 @@ class loader {
         if (calc != stored) throw load_error{at, "wrong RDB checksum"};
       }
     }
+    res.consumed = r_.pos();
     return res;
   }
 
@@ -788,7 +789,7 @@ bool rdb_write_fd(store::keyspace& ks, int fd, const rdb_save_options& opt, std:
   write_aux(o, "redis-bits", sizeof(void*) == 8 ? "64" : "32");
   write_aux(o, "ctime", std::to_string(util::now_ms() / 1000));
   write_aux(o, "used-mem", std::to_string(opt.used_memory));
-  write_aux(o, "aof-base", "0");
+  write_aux(o, "aof-base", opt.aof_base ? "1" : "0");
   for (int i = 0; i < ks.databases(); ++i) {
     auto& db = ks.db(i);
     std::size_t keys = 0, expires = 0;

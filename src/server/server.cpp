@@ -121,7 +121,6 @@ struct server::impl {
 #endif
   std::atomic<int> exit_code{0};
   std::atomic<bool> stopping{false};
-  std::unique_ptr<persist::aof_writer> aof;
 
   /// Replays the AOF (when appendonly yes) and opens the writer; runs on its own thread
   /// while the listeners answer -LOADING. A corrupt file stops the server with exit code 1.
@@ -132,7 +131,7 @@ struct server::impl {
     command::client_context loader;
     loader.replaying_aof = true;
     discard_sink sink;
-    auto res = persist::load_aof(paths, cfg.aof_load_truncated.load(), [&](std::span<const std::string_view> args) {
+    auto res = command::aof_load_startup(state, [&](std::span<const std::string_view> args) {
       if (!state.table.find(args[0])) return "Unknown command '" + std::string(args[0].substr(0, 128)) + "'";
       disp.execute(loader, args, sink);
       return std::string();
@@ -143,16 +142,14 @@ struct server::impl {
       return begin_stop(1);
     }
     if (res.truncated) spdlog::warn("{}", res.warning);
-    persist::fsync_policy policy = persist::fsync_policy::everysec;
-    persist::parse_fsync_policy(cfg.appendfsync.get(), policy);
+    persist::aof_writer* aof = nullptr;
     try {
-      aof = std::make_unique<persist::aof_writer>(paths, policy);
+      aof = &command::aof_open_startup(state);
     } catch (const std::exception& e) {
       spdlog::critical("{}", e.what());
       std::fprintf(stderr, "kvd-server: %s\n", e.what());
       return begin_stop(1);
     }
-    state.aof.store(aof.get(), std::memory_order_release);
     state.loading = false;
     supervise::ready(cfg);
     spdlog::info("DB loaded from append only file {}: {} commands in {:.3f} seconds; appending to {} (appendfsync {})",
@@ -334,8 +331,7 @@ int server::run() {
   for (auto& t : threads) t.join();
   if (loader.joinable()) loader.join();
   // Everything acknowledged is written and fsynced before the process exits.
-  s.state.aof.store(nullptr);
-  s.aof.reset();
+  command::aof_shutdown(s.state);
   spdlog::info("kvd stopped");
   return s.exit_code;
 }

@@ -1,9 +1,14 @@
 // RDB snapshots at server level (Redis rdb.c rdbSave/rdbSaveBackground, server.c serverCron
 // save rules, prepareForShutdown): SAVE, BGSAVE (fork with every shard lock held, so the child
 // holds one point-in-time state), the save rules checked by the cron, the save at shutdown,
-// and the start-up load of dir/dbfilename. Commands: persistence_family.cpp.
+// and the start-up load of dir/dbfilename. AOF rewrites (Redis 7.0 aof.c): BGREWRITEAOF, the
+// automatic rewrite, CONFIG SET appendonly yes/no, the start-up AOF load with an RDB base.
+// Commands: persistence_family.cpp.
 #pragma once
+#include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "kvd/command/server_state.hpp"
 #include "kvd/persist/rdb.hpp"
@@ -37,5 +42,41 @@ bool has_save_rules(const server_state& s);
 
 /// Loads `<dir>/<dbfilename>` into the keyspace with the configured encoding limits.
 persist::rdb_load_result rdb_load_startup(server_state& s);
+
+/// The RDB loader's limits from the configuration (*-max-listpack-*, rdbchecksum).
+persist::rdb_load_limits rdb_limits(const server_state& s);
+
+/// `dir`, `appenddirname`, `appendfilename` of the configuration.
+persist::aof_paths aof_paths_of(const server_state& s);
+
+/// Start-up replay of the AOF (manifest -> base -> incr files): an RDB base (or preamble) is
+/// loaded into the keyspace with rdb_limits(); every command goes to `apply` (see
+/// persist::load_aof). Sets INFO aof_base_size to the files' size.
+persist::load_result aof_load_startup(server_state& s,
+                                      const std::function<std::string(std::span<const std::string_view>)>& apply);
+
+/// Opens the AOF writer after the start-up load (appendonly yes) and publishes it in
+/// `s.aof`. Throws std::runtime_error naming the path on failure.
+persist::aof_writer& aof_open_startup(server_state& s);
+
+/// Starts an AOF rewrite (Redis rewriteAppendOnlyFileBackground): the caller holds every
+/// shard lock. The running writer switches to a new incr file (or, with appendonly yes and
+/// no writer yet, one is opened on a temp incr file); a forked child writes the new base
+/// (RDB when aof-use-rdb-preamble yes, else commands); persistence_cron() installs it.
+/// With appendonly no the rewrite still writes a base and a manifest (as Redis 7.0).
+/// Returns false with `error` (a log-worthy cause) when no child is running afterwards.
+bool aof_rewrite_start(server_state& s, std::string& error);
+
+/// CONFIG SET appendonly: yes starts the AOF from a rewrite (scheduled when a BGSAVE runs),
+/// no kills a running rewrite and stops the writer (Redis startAppendOnly/stopAppendOnly).
+/// Takes every shard lock itself; call with none held.
+void aof_config_changed(server_state& s);
+
+/// Before exit: kills a running rewrite child (removing its temp file), then writes, fsyncs
+/// and closes every AOF writer. `s.aof` is null afterwards.
+void aof_shutdown(server_state& s);
+
+/// True while a BGSAVE or AOF rewrite child runs (Redis hasActiveChildProcess).
+bool child_active(const server_state& s);
 
 }  // namespace kvd::command

@@ -100,9 +100,11 @@ struct server_state {
   std::int64_t start_ms = 0;    ///< Unix ms at start-up
   std::string executable;       ///< absolute path of kvd-server
   std::atomic<bool> loading{false};
-  /// The AOF writer when `appendonly yes` (set once loading is done), else null.
+  /// The AOF writer when `appendonly yes` (set once loading is done, or when CONFIG SET
+  /// appendonly yes started the first rewrite), else null.
   std::atomic<persist::aof_writer*> aof{nullptr};
   persist::rdb_status rdb;        ///< snapshots: dirty counter, BGSAVE child, last save
+  persist::aof_rewrite_status aofrw;  ///< AOF rewrites (BGREWRITEAOF child) and the writers opened
   std::atomic<int> tcp_port{0};   ///< bound RESP port
   std::atomic<int> http_port{0};  ///< bound HTTP port
 };

@@ -80,11 +80,14 @@ struct server_config {
   std::atomic<std::int64_t> maxmemory{0};
   locked_string maxmemory_policy = "noeviction";
   std::string enable_debug_command = "no";  ///< no | local | yes (Redis 7.0, immutable)
-  bool appendonly = false;                   ///< AOF on (set at start-up)
+  std::atomic<bool> appendonly{false};       ///< AOF on (CONFIG SET starts it with a rewrite)
   locked_string appendfsync = "everysec";    ///< always | everysec | no
   std::string appenddirname = "appendonlydir";
   std::string appendfilename = "appendonly.aof";
   std::atomic<bool> aof_load_truncated{true};
+  std::atomic<bool> aof_use_rdb_preamble{true};  ///< rewrite base as RDB (.base.rdb) or commands (.base.aof)
+  std::atomic<int> auto_aof_rewrite_percentage{100};  ///< growth over aof_base_size that starts a rewrite (0 = off)
+  std::atomic<std::int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};  ///< bytes; no auto rewrite below
   locked_string save = "";                   ///< snapshot rules "<seconds> <changes> ..." ("" = none)
   locked_string dbfilename = "dump.rdb";     ///< RDB file name inside `dir`
   std::atomic<bool> rdbcompression{true};    ///< LZF-compress strings in RDB files

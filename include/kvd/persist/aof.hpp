@@ -3,7 +3,7 @@
 // is a RESP array of bulk strings, with SELECT written where the database changes.
 //
 // aof_writer: commands append their record to a pending batch under a short mutex and get a
-// sequence number (the byte offset of the record's end in the log). A dedicated fsync thread
+// sequence number (a byte count that only grows, across incr files and writers). A dedicated fsync thread
 // owns the file: it takes the whole batch, write()s it, fdatasync()s it (appendfsync always;
 // at most once a second for everysec; never for no), publishes the durable sequence and runs
 // the completion callbacks of waiters at or below it (group commit: N writers share one
@@ -11,19 +11,31 @@
 // cuts the file back to the last good offset and retries; write_error() is set meanwhile so
 // the dispatcher can refuse new writes with -MISCONF.
 //
-// aof_loader: reads manifest -> base -> incr files and hands every command to a callback.
+// Rewrite (BGREWRITEAOF, Redis 7.0 aof.c rewriteAppendOnlyFileBackground): with every shard
+// lock held the writer switches to a new incr file (rotate(), listed in the manifest at once)
+// and a forked child writes the new base from its copy of memory; when the child succeeded,
+// finish_rewrite() (or swap_manifest() with the AOF off) writes the manifest naming the new
+// base and the incr files opened since the fork, atomically, then deletes the old files.
+//
+// aof_loader: reads manifest -> base (RDB or AOF) -> incr files and hands every command to a
+// callback.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+namespace kvd::store {
+class keyspace;
+}
 
 namespace kvd::persist {
 
@@ -51,6 +63,35 @@ struct manifest_entry {
   char type = 'i';  ///< 'b' base, 'h' history, 'i' incremental
 };
 
+/// `<filename>.<seq>.base.rdb` (rdb) or `<filename>.<seq>.base.aof` (Redis 7.0 names).
+std::string base_file_name(const std::string& filename, std::int64_t seq, bool rdb);
+/// `<filename>.<seq>.incr.aof`.
+std::string incr_file_name(const std::string& filename, std::int64_t seq);
+/// `temp-<filename>.incr`: the incr file of an AOF switched on at runtime, until its first
+/// rewrite finishes (Redis AOF_WAIT_REWRITE); never listed in the manifest.
+std::string temp_incr_file_name(const std::string& filename);
+
+/// Sequence of the base entry of `m` (0 when there is none). Redis names the next base
+/// `<seq+1>`.
+std::int64_t manifest_base_seq(const std::vector<manifest_entry>& m) noexcept;
+/// Largest sequence of an incr entry of `m` (0 when there is none).
+std::int64_t manifest_last_incr_seq(const std::vector<manifest_entry>& m) noexcept;
+
+/// The manifest after a successful rewrite: `new_base` first, then the incr entries of `cur`
+/// whose seq is >= `first_kept_incr_seq` (the files opened when the rewrite started, whose
+/// records the new base does not hold), in order. Every other file of `cur` (the old base,
+/// older incr files, history entries) is appended to `removed` (names, to delete after the
+/// swap).
+std::vector<manifest_entry> manifest_after_rewrite(const std::vector<manifest_entry>& cur, const manifest_entry& new_base,
+                                                   std::int64_t first_kept_incr_seq, std::vector<std::string>& removed);
+
+/// Installs a rewritten base with no writer running (appendonly no, as Redis 7.0 allows):
+/// reads the manifest of `paths` (none: empty), writes `manifest_after_rewrite(cur, new_base,
+/// first_kept_incr_seq)` atomically, then deletes the removed files from the folder. Returns
+/// false with `error` (the old manifest and files untouched).
+bool swap_manifest(const aof_paths& paths, const manifest_entry& new_base, std::int64_t first_kept_incr_seq,
+                   std::string& error);
+
 /// Reads a manifest. Returns false and sets `error` (with the line number) when malformed.
 bool read_manifest(const std::string& path, std::vector<manifest_entry>& out, std::string& error);
 
@@ -74,7 +115,14 @@ class aof_writer {
   /// directory, an empty base file, the first incr file and the manifest. Appends to the last
   /// incr file otherwise. Throws std::runtime_error naming the path on failure.
   aof_writer(aof_paths paths, fsync_policy policy);
-  /// Writes and fsyncs what is pending, stops the thread, closes the file.
+  /// Tag for the constructor of an AOF switched on at runtime.
+  struct wait_rewrite_t {};
+  /// Opens a writer for an AOF switched on at runtime (CONFIG SET appendonly yes, Redis's
+  /// AOF_WAIT_REWRITE): appends to a fresh `temp_incr_file_name()` in the folder (created
+  /// with the folder), and reads but never writes the manifest until finish_rewrite().
+  /// Throws std::runtime_error naming the path on failure.
+  aof_writer(aof_paths paths, fsync_policy policy, wait_rewrite_t);
+  /// Writes and fsyncs what is pending, stops the thread, closes the file (stop()).
   ~aof_writer();
   aof_writer(const aof_writer&) = delete;
   aof_writer& operator=(const aof_writer&) = delete;
@@ -101,6 +149,37 @@ class aof_writer {
   /// already is). `fn` must be quick and must not call back into the writer.
   void when_durable(std::uint64_t seq, std::function<void()> fn);
 
+  /// Switches to a new incr file (BGREWRITEAOF; the caller holds every shard lock, so the
+  /// switch is the rewrite's point in time). Records queued before the call are written to
+  /// the old file and fsynced first; later ones go to the new file, which starts with SELECT.
+  /// Normal mode: creates `<filename>.<last incr seq + 1>.incr.aof` and writes the manifest
+  /// listing it (temp file, fsync, rename) before switching. Waiting mode (wait_rewrite_t):
+  /// starts the temp incr file over, empty (the next base holds everything it had).
+  /// Returns the new incr file's manifest seq (0 in waiting mode), or -1 with `error` (the
+  /// writer then goes on appending to the old file).
+  std::int64_t rotate(std::string& error);
+
+  /// Installs a rewritten base (the child wrote it; it is in the folder under its final name
+  /// `new_base.name`, `base_bytes` long): writes the manifest `new_base` + the incr files
+  /// with seq >= `first_kept_incr_seq` atomically, then deletes the files it no longer lists.
+  /// In waiting mode the temp incr file is first renamed to the next incr name and becomes
+  /// the only incr entry; the writer is in normal mode afterwards. Returns false with `error`
+  /// when the manifest cannot be written (the old manifest and files are then untouched).
+  bool finish_rewrite(const manifest_entry& new_base, std::uint64_t base_bytes, std::int64_t first_kept_incr_seq,
+                      std::string& error);
+
+  /// True while an AOF switched on at runtime waits for its first rewrite.
+  [[nodiscard]] bool waiting_rewrite() const noexcept { return waiting_.load(); }
+  /// A copy of the manifest as the writer knows it.
+  [[nodiscard]] std::vector<manifest_entry> manifest() const;
+  /// Bytes of the base and incr files listed in the manifest, plus what the current incr file
+  /// received since (INFO aof_current_size; in waiting mode: the temp incr file's size).
+  [[nodiscard]] std::uint64_t current_size() const noexcept;
+
+  /// Writes and fsyncs what is queued, stops the fsync thread, runs every waiter, closes the
+  /// file (CONFIG SET appendonly no, shutdown). Later append()s are dropped; idempotent.
+  void stop();
+
   [[nodiscard]] fsync_policy policy() const noexcept { return policy_.load(); }
   /// CONFIG SET appendfsync: takes effect from the next batch.
   void set_policy(fsync_policy p) noexcept {
@@ -112,16 +191,23 @@ class aof_writer {
   /// aof_last_write_status, -MISCONF).
   [[nodiscard]] int write_error() const noexcept { return write_errno_.load(); }
   /// Bytes in the current incr file plus bytes queued.
-  [[nodiscard]] std::uint64_t size() const noexcept { return appended_.load(); }
+  [[nodiscard]] std::uint64_t size() const noexcept {
+    return incr_initial_.load() + appended_.load() - incr_start_seq_.load();
+  }
   /// Bytes queued and not yet written.
   [[nodiscard]] std::uint64_t pending_bytes() const noexcept { return appended_.load() - written_.load(); }
   /// Duration of the last fdatasync in microseconds.
   [[nodiscard]] std::int64_t last_fsync_us() const noexcept { return last_fsync_us_.load(); }
   [[nodiscard]] const aof_paths& paths() const noexcept { return paths_; }
   /// Path of the incr file being appended to.
-  [[nodiscard]] const std::string& incr_path() const noexcept { return incr_path_; }
+  [[nodiscard]] std::string incr_path() const {
+    std::lock_guard lk(file_mu_);
+    return incr_path_;
+  }
 
  private:
+  void open_incr(const std::string& path, bool truncate);
+  bool stop_requested();
   void run();
   bool write_all(const std::string& batch);
   /// Takes everything queued and writes it (file_mu_ held by the caller). Returns the
@@ -133,7 +219,16 @@ class aof_writer {
   int fd_ = -1;
   std::atomic<fsync_policy> policy_;
 
-  std::mutex file_mu_;           // serializes write()s to fd_ (flush() and the fsync thread)
+  mutable std::mutex file_mu_;   // serializes write()s to fd_ (flush(), rotate(), the fsync thread)
+  std::uint64_t gen_ = 0;        // bumped when fd_ changes (file_mu_)
+  std::vector<int> retired_fds_; // old incr files, closed by the fsync thread (file_mu_)
+  mutable std::mutex manifest_mu_;
+  std::vector<manifest_entry> manifest_;  // (manifest_mu_)
+  std::atomic<bool> waiting_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::uint64_t> others_size_{0};   // bytes of the listed files before the current incr
+  std::atomic<std::uint64_t> incr_initial_{0};  // size of the current incr file when opened
+  std::atomic<std::uint64_t> incr_start_seq_{0};  // sequence when the current incr file was opened
   std::string unsynced_;         // written since the last successful fsync (file_mu_)
   std::mutex mu_;                // guards pending_, last_db_, waiters_, stop_
   std::condition_variable cv_;
@@ -147,7 +242,6 @@ class aof_writer {
   std::atomic<std::uint64_t> durable_{0};
   std::atomic<int> write_errno_{0};
   std::atomic<std::int64_t> last_fsync_us_{0};
-  std::uint64_t base_offset_ = 0;  // file size at open: sequences count from here
   std::thread thread_;
 };
 
@@ -160,8 +254,14 @@ struct load_result {
   std::string warning;        ///< what was cut, for the log
 };
 
+/// Loads an RDB base (or the RDB preamble of a base file that starts with "REDIS"): gets the
+/// file's bytes and path, returns an error text ("" on success) and sets `consumed` to the
+/// bytes the RDB part took (AOF records may follow a preamble).
+using rdb_base_loader = std::function<std::string(std::string_view data, const std::string& path, std::size_t& consumed)>;
+
 /// Replays the AOF described by the manifest in `paths`, calling apply(args) for every command
 /// in order (SELECT included). apply returns an error text to stop loading, or "" to go on.
+/// A base file that starts with "REDIS" goes to `load_rdb` (when empty: an error naming it).
 /// A torn record at the end of the last file is cut from the file when `load_truncated`
 /// (Redis aof-load-truncated yes) and reported in the result; any other parse failure stops
 /// with the file, the offset and the repair command. A missing manifest loads nothing.
@@ -171,6 +271,40 @@ struct load_result {
 /// "Revert incomplete MULTI/EXEC transaction" (an error without `load_truncated`, and
 /// anywhere before the last file).
 load_result load_aof(const aof_paths& paths, bool load_truncated,
-                     const std::function<std::string(std::span<const std::string_view>)>& apply);
+                     const std::function<std::string(std::span<const std::string_view>)>& apply,
+                     const rdb_base_loader& load_rdb = {});
+
+/// Total bytes of the base and incr files listed in the manifest of `paths` (0 when there is
+/// no manifest): INFO aof_base_size after start-up.
+std::uint64_t aof_files_size(const aof_paths& paths);
+
+/// State of AOF rewrites at server level (INFO persistence aof_* fields, BGREWRITEAOF). The
+/// running rewrite's plan fields are written before child_pid is set and read after it.
+struct aof_rewrite_status {
+  std::atomic<int> child_pid{-1};                 ///< running rewrite child, -1 when none
+  std::atomic<bool> scheduled{false};             ///< aof_rewrite_scheduled
+  std::atomic<std::int64_t> child_start_ms{0};    ///< when the running rewrite forked
+  std::atomic<std::int64_t> last_time_sec{-1};    ///< aof_last_rewrite_time_sec
+  std::atomic<bool> last_ok{true};                ///< aof_last_bgrewrite_status
+  std::atomic<std::uint64_t> rewrites{0};         ///< aof_rewrites (started)
+  std::atomic<std::uint64_t> consecutive_failures{0};  ///< aof_rewrites_consecutive_failures
+  std::atomic<std::uint64_t> base_size{0};        ///< aof_base_size: size after start-up / last rewrite
+  std::atomic<std::int64_t> last_failure_ms{0};   ///< when the last rewrite failed (retry pacing)
+  std::string temp_path;                          ///< the child's output file
+  manifest_entry new_base;                        ///< its name once installed
+  std::int64_t first_kept_incr_seq = 0;           ///< incr files kept by the swap (seq >=)
+  bool with_writer = false;                       ///< an AOF writer was running at the fork
+  /// Every writer opened since start-up; stopped ones stay (other threads may still hold a
+  /// pointer to them) until exit.
+  std::mutex writers_mu;
+  std::vector<std::unique_ptr<aof_writer>> writers;
+};
+
+/// Writes the rewrite base in AOF form (aof-use-rdb-preamble no), as Redis 7.0's
+/// rewriteAppendOnlyFileRio: per non-empty database SELECT, then per key SET / RPUSH / SADD /
+/// ZADD / HMSET (at most 64 elements per command) and PEXPIREAT for keys with a TTL, to the
+/// open `fd` (not closed). Same locking precondition as rdb_write_fd (a forked child). Returns
+/// false with the errno text in `error`.
+bool write_aof_base_fd(store::keyspace& ks, int fd, std::string& error);
 
 }  // namespace kvd::persist

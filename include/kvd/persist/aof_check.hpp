@@ -38,7 +38,10 @@ aof_file_check check_aof_data(std::string_view data, const std::function<bool(st
 
 /// Checks `target`: a manifest file, a directory holding one `*.manifest`, or a single AOF
 /// file (then that file alone, counted as the last one). Reads every listed base and incr
-/// file (history files are skipped, as the loader skips them). Never modifies anything.
+/// file (history files are skipped, as the loader skips them). A base in RDB form (it starts
+/// with "REDIS": `.base.rdb`, or an RDB preamble followed by records) is checked by loading
+/// its RDB part with the server's RDB loader into a scratch keyspace (records then counts its
+/// keys), then the records after it. Never modifies anything.
 aof_check_report check_aof(const std::string& target, const std::function<bool(std::string_view)>& known_command);
 
 }  // namespace kvd::persist

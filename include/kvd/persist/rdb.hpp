@@ -38,6 +38,7 @@ struct rdb_save_options {
   bool compression = true;  ///< LZF-compress strings longer than 20 bytes when it saves space
   bool checksum = true;     ///< false writes a zero CRC64
   std::int64_t used_memory = 0;  ///< value of the used-mem aux field (bytes)
+  bool aof_base = false;    ///< aof-base aux field 1: the file is the base of a rewritten AOF
 };
 
 /// Writes a snapshot of every database of `ks` to the open file descriptor `fd` (not
@@ -73,6 +74,7 @@ struct rdb_load_result {
   std::uint64_t expired = 0;  ///< keys skipped because their expire had passed
   std::string redis_ver;      ///< the redis-ver aux field, when present
   int version = 0;            ///< RDB version of the file
+  std::size_t consumed = 0;   ///< bytes read up to the end of the CRC64 trailer (AOF records may follow)
 };
 
 /// Snapshot state the server keeps (INFO persistence, LASTSAVE, the save rules). Atomics: the
