@@ -73,6 +73,7 @@ void register_all_families(command_table& t) {
   register_bitops_family(t);
   register_sort_family(t);
   register_persistence_family(t);
+  register_dump_family(t);
 }
 
 }  // namespace kvd::command
