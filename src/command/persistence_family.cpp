@@ -207,6 +207,7 @@ persist::rdb_load_result rdb_load_startup(server_state& s) {
   lim.zset_max_listpack_entries = c.zset_max_listpack_entries.load();
   lim.zset_max_listpack_value = c.zset_max_listpack_value.load();
   lim.verify_checksum = c.rdbchecksum;
+  lim.progress = &s.loading_progress;
   return persist::rdb_load(s.keyspace, rdb_path(s), lim);
 }
 
