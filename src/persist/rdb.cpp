@@ -747,8 +747,8 @@ class loader {
  public:
   loader(std::string_view data, const rdb_load_limits& lim) : r_(data), dec_(r_, lim), lim_(lim), data_(data) {}
 
-  /// Loads everything into `sink`; returns the version, the redis-ver aux field and, in
-  /// keys/expired, nothing (the sink counts). Throws load_error.
+  /// Hands every record to `sink`; returns the file's version and redis-ver aux field (keys
+  /// and expired are left 0: the sink counts them). Throws load_error.
   rdb_load_result run(record_sink& sink) {
     rdb_load_result res;
     doing_ = "start";
