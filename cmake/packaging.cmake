@@ -1,5 +1,5 @@
 # Install rules and the Debian package (cpack -G DEB), included by the top CMakeLists.txt.
-#   cmake --install build [--prefix P]   P/bin/{kvd-server,kvd-cli[,kvd-check-aof,kvd-check-rdb]},
+#   cmake --install build [--prefix P]   P/bin/{kvd-server,kvd-cli,kvd-check-aof,kvd-check-rdb},
 #                                         the config and unit (cmake/install_service.cmake), docs
 #   cd build && cpack -G DEB              kvd_<version>_<arch>.deb for prefix /usr
 include(GNUInstallDirs)
@@ -7,17 +7,8 @@ include(GNUInstallDirs)
 set(KVD_DIR_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS ${KVD_DIR_PERMISSIONS})
 
-install(TARGETS kvd-server kvd-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# kvd-check-aof / kvd-check-rdb: installed as soon as targets with these names exist. The check
-# runs when this directory's configuration ends, so the targets may be defined anywhere.
-function(kvd_install_check_tools)
-  foreach(t kvd-check-aof kvd-check-rdb)
-    if(TARGET ${t})
-      install(TARGETS ${t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-    endif()
-  endforeach()
-endfunction()
-cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL kvd_install_check_tools)
+# The server, its client and the two file checkers (tools/kvd-check-aof, tools/kvd-check-rdb).
+install(TARGETS kvd-server kvd-cli kvd-check-aof kvd-check-rdb RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 install(CODE "set(KVD_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")\nset(KVD_BINARY_DIR \"${PROJECT_BINARY_DIR}\")")
 install(SCRIPT cmake/install_service.cmake)

@@ -76,6 +76,7 @@ void register_all_families(command_table& t) {
   register_persistence_family(t);
   register_pubsub_family(t);
   register_introspection_family(t);
+  register_dump_family(t);
 }
 
 }  // namespace kvd::command

@@ -334,6 +334,7 @@ bool aof_rewrite_start(server_state& s, std::string& error) {
 persist::load_result aof_load_startup(server_state& s,
                                       const std::function<std::string(std::span<const std::string_view>)>& apply) {
   auto lim = rdb_limits(s);
+  lim.progress = &s.loading_progress;  // an RDB base counts in INFO loading_loaded_bytes
   auto paths = aof_paths_of(s);
   auto res = persist::load_aof(paths, s.config.aof_load_truncated.load(), apply,
                                [&](std::string_view data, const std::string& path, std::size_t& consumed) {
@@ -521,7 +522,11 @@ bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool l
   return ok;
 }
 
-persist::rdb_load_result rdb_load_startup(server_state& s) { return persist::rdb_load(s.keyspace, rdb_path(s), rdb_limits(s)); }
+persist::rdb_load_result rdb_load_startup(server_state& s) {
+  auto lim = rdb_limits(s);
+  lim.progress = &s.loading_progress;  // INFO loading_* fields
+  return persist::rdb_load(s.keyspace, rdb_path(s), lim);
+}
 
 persist::rdb_load_limits rdb_limits(const server_state& s) {
   persist::rdb_load_limits lim;

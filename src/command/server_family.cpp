@@ -273,6 +273,25 @@ void info_persistence(info_writer& w, server_state& s) {
     w.field("aof_delayed_fsync", 0);
     w.field("aof_last_fsync_usec", aof->last_fsync_us());  // kvd: duration of the last fdatasync
   }
+  if (s.loading.load()) {
+    // Redis prints these only while loading (genRedisInfoString).
+    auto& lp = s.loading_progress;
+    auto total = lp.total_bytes.load(), loaded = lp.loaded_bytes.load();
+    std::int64_t start = lp.start_time.load();
+    double perc = total ? 100.0 * static_cast<double>(loaded) / static_cast<double>(total) : 0.0;
+    std::int64_t elapsed = util::now_ms() / 1000 - start;
+    std::uint64_t remaining = total > loaded ? total - loaded : 0;
+    std::int64_t eta = elapsed <= 0 ? 1 : static_cast<std::int64_t>(static_cast<double>(elapsed) * static_cast<double>(remaining) /
+                                                                     static_cast<double>(loaded + 1));
+    char pbuf[32];
+    std::snprintf(pbuf, sizeof pbuf, "%.2f", perc);
+    w.field("loading_start_time", start);
+    w.field("loading_total_bytes", total);
+    w.field("loading_rdb_used_mem", lp.rdb_used_mem.load());
+    w.field("loading_loaded_bytes", loaded);
+    w.field("loading_loaded_perc", std::string_view(pbuf));
+    w.field("loading_eta_seconds", eta);
+  }
 }
 
 void info_stats(info_writer& w, server_state& s) {

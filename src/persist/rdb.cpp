@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -90,10 +91,13 @@ std::string errno_text(int e) { return std::strerror(e); }
 
 // ---------------------------------------------------------------- writer
 
-/// Buffered writer to an fd that keeps the running CRC64.
+/// Buffered writer to an fd, or to a string in memory (DUMP payloads), that keeps the running
+/// CRC64 of everything put.
 class out_file {
  public:
   out_file(int fd, bool checksum) : fd_(fd), checksum_(checksum) { buf_.reserve(cap); }
+  /// Appends to `mem` instead of a file (flush() moves the buffer there).
+  out_file(std::string& mem, bool checksum) : fd_(-1), checksum_(checksum), mem_(&mem) {}
   void put(const void* p, std::size_t n) {
     const char* c = static_cast<const char*>(p);
     if (checksum_) crc_ = crc64(crc_, c, n);
@@ -177,6 +181,11 @@ class out_file {
     u64le(v);
   }
   bool flush() {
+    if (mem_) {
+      mem_->append(buf_);
+      buf_.clear();
+      return true;
+    }
     const char* p = buf_.data();
     std::size_t n = buf_.size();
     while (n) {
@@ -201,6 +210,7 @@ class out_file {
   bool checksum_;
   std::uint64_t crc_ = 0;
   int err_ = 0;
+  std::string* mem_ = nullptr;
   std::string buf_;
   std::vector<char> lzf_buf_;
 };
@@ -211,20 +221,30 @@ void write_aux(out_file& o, std::string_view k, std::string_view v) {
   o.str(v, false);
 }
 
-void write_value(out_file& o, std::string_view key, const store::value& v, bool comp) {
+/// The RDB object type byte `v` is written with (rdbSaveObjectType): the plain encodings,
+/// except small hashes, written as their listpack blob.
+std::uint8_t object_type(const store::value& v) {
   using store::value_type;
-  auto hdr = [&](std::uint8_t t) {
-    o.byte(t);
-    o.str(key, comp);
-  };
+  switch (v.type()) {
+    case value_type::string: return t_string;
+    case value_type::list: return t_list;
+    case value_type::set: return t_set;
+    case value_type::hash: return v.has_listpack() ? t_hash_listpack : t_hash;
+    case value_type::zset: return t_zset2;
+  }
+  return t_string;
+}
+
+/// Writes the value of `v` without its type byte (rdbSaveObject), in the encoding
+/// object_type(v) names. Shared by the RDB file writer and DUMP.
+void write_object(out_file& o, const store::value& v, bool comp) {
+  using store::value_type;
   switch (v.type()) {
     case value_type::string:
-      hdr(t_string);
       o.str(v.str(), comp);
       return;
     case value_type::list: {
       auto* l = static_cast<const store::list_value*>(v.obj());
-      hdr(t_list);
       o.len(l->length());
       store::listpack::int_buf b;
       for (auto it = l->at(0); it.valid(); it.next()) o.str(it.get(b), comp);
@@ -232,7 +252,6 @@ void write_value(out_file& o, std::string_view key, const store::value& v, bool 
     }
     case value_type::set: {
       auto* s = static_cast<const store::set_object*>(v.obj());
-      hdr(t_set);
       o.len(s->length());
       s->for_each([&](const store::set_member& m) { o.str(m.view(), comp); });
       return;
@@ -240,12 +259,10 @@ void write_value(out_file& o, std::string_view key, const store::value& v, bool 
     case value_type::hash: {
       if (v.has_listpack()) {
         const auto& lp = v.lp();
-        hdr(t_hash_listpack);
         o.str(std::string_view(reinterpret_cast<const char*>(lp.data()), lp.bytes()), comp);
         return;
       }
       store::hash h(v);
-      hdr(t_hash);
       o.len(h.length());
       h.for_each([&](std::string_view f, std::string_view val) {
         o.str(f, comp);
@@ -255,7 +272,6 @@ void write_value(out_file& o, std::string_view key, const store::value& v, bool 
     }
     case value_type::zset: {
       auto* z = static_cast<const store::zset*>(v.obj());
-      hdr(t_zset2);
       o.len(z->length());
       // Redis writes from the tail so that loading inserts at the head; any order loads.
       z->walk(0, true, [&](std::string_view m, double s) {
@@ -266,6 +282,13 @@ void write_value(out_file& o, std::string_view key, const store::value& v, bool 
       return;
     }
   }
+}
+
+/// One key/value record of the file (rdbSaveKeyValuePair without the expire): type, key, value.
+void write_value(out_file& o, std::string_view key, const store::value& v, bool comp) {
+  o.byte(object_type(v));
+  o.str(key, comp);
+  write_object(o, v, comp);
 }
 
 // ---------------------------------------------------------------- loader
@@ -475,6 +498,7 @@ void zipmap_each(const reader& r, std::string_view zm, F&& f) {
       return n;
     }
     bad("bad length");
+    return 0;  // not reached: bad() throws
   };
   while (true) {
     if (p >= zm.size()) bad("missing end marker");
@@ -511,82 +535,16 @@ double parse_score(const reader& r, std::string_view s) {
   return d;
 }
 
-class loader {
+/// Decodes one RDB object (rdbLoadObject) from a reader into a kvd value, applying the
+/// encoding limits. Shared by the file loader, RESTORE and kvd-check-rdb.
+class object_decoder {
  public:
-  loader(store::keyspace& ks, std::string_view data, const rdb_load_limits& lim) : ks_(ks), r_(data), lim_(lim), data_(data) {}
+  object_decoder(reader& r, const rdb_load_limits& lim) : r_(r), lim_(lim) {}
 
-  rdb_load_result run() {
-    rdb_load_result res;
-    auto magic = r_.bytes(9);
-    if (magic.substr(0, 5) != "REDIS") throw load_error{0, "wrong signature trying to load DB from file (not an RDB file)"};
-    int ver = 0;
-    for (char c : magic.substr(5)) {
-      if (c < '0' || c > '9') throw load_error{5, "bad RDB version field"};
-      ver = ver * 10 + (c - '0');
-    }
-    if (ver < 1 || ver > 10) throw load_error{5, "can't handle RDB format version " + std::to_string(ver)};
-    res.version = ver;
-    int db = 0;
-    std::int64_t expire = -1;
-    std::int64_t now = util::now_ms();
-    while (true) {
-      std::size_t at = r_.pos();
-      std::uint8_t t = r_.byte();
-      switch (t) {
-        case op_expiretime: expire = static_cast<std::int64_t>(static_cast<std::int32_t>(r_.le(4))) * 1000; continue;
-        case op_expiretime_ms: expire = static_cast<std::int64_t>(r_.le(8)); continue;
-        case op_freq: r_.byte(); continue;
-        case op_idle: r_.len(); continue;
-        case op_eof: break;
-        case op_selectdb: {
-          std::uint64_t n = r_.len();
-          if (n >= static_cast<std::uint64_t>(ks_.databases()))
-            throw load_error{at, "DB index " + std::to_string(n) + " is out of range (databases " + std::to_string(ks_.databases()) + ")"};
-          db = static_cast<int>(n);
-          continue;
-        }
-        case op_resizedb: r_.len(); r_.len(); continue;
-        case op_aux: {
-          std::string k = r_.owned_str();
-          std::string v = r_.owned_str();
-          if (k == "redis-ver") res.redis_ver = v;
-          continue;
-        }
-        case op_module_aux: throw load_error{at, "module auxiliary data is not supported (no modules in kvd)"};
-        case op_function:
-        case op_function2: throw load_error{at, "the file holds Redis functions (FUNCTION LOAD), which kvd does not support"};
-        default: {
-          std::string key = r_.owned_str();
-          store::value v = load_value(t, at);
-          if (expire >= 0 && expire < now) {
-            ++res.expired;
-          } else {
-            auto& d = ks_.db(db);
-            auto h = util::hash_bytes(key);
-            std::lock_guard lk(d.shard_at(store::database::shard_index(h)).mu);
-            d.set(key, std::move(v));
-            if (expire >= 0) d.set_expire(key, expire);
-            ++res.keys;
-          }
-          expire = -1;
-          continue;
-        }
-      }
-      break;  // EOF
-    }
-    if (ver >= 5) {
-      std::size_t at = r_.pos();
-      std::uint64_t stored = r_.le(8);
-      if (stored != 0 && lim_.verify_checksum) {
-        std::uint64_t calc = crc64(0, data_.data(), at);
-        if (calc != stored) throw load_error{at, "wrong RDB checksum"};
-      }
-    }
-    res.consumed = r_.pos();
-    return res;
-  }
+  /// True for the type bytes rdbLoadObjectType accepts (Redis 7.0 rdbIsObjectType).
+  static bool is_object_type(std::uint8_t t) noexcept { return t <= t_module2 || (t >= t_hash_zipmap && t <= t_set_listpack); }
 
- private:
+  /// The value of type `t` whose record starts at `at` (for error offsets); throws load_error.
   store::value load_value(std::uint8_t t, std::size_t at) {
     using store::value;
     using store::value_type;
@@ -766,10 +724,170 @@ class loader {
     return v;
   }
 
-  store::keyspace& ks_;
+ private:
+  reader& r_;
+  const rdb_load_limits& lim_;
+};
+
+/// Where the loader's records go: the keyspace (rdb_load) or counters (rdb_check). Methods
+/// may throw load_error to stop the load.
+class record_sink {
+ public:
+  virtual ~record_sink() = default;
+  /// An aux field; `end` is the offset just after it.
+  virtual void aux(std::size_t end, std::string_view k, std::string_view v) {}
+  /// SELECTDB n; `at` is the record's offset, `end` the offset after it.
+  virtual void select_db(std::uint64_t n, std::size_t at, std::size_t end) = 0;
+  /// A key read in database `db`; `expire` is absolute Unix ms or -1.
+  virtual void key(int db, std::string&& key, store::value&& v, std::int64_t expire) = 0;
+};
+
+/// Walks an RDB image (rdbLoadRioWithLoadingCtx): header, opcodes, key records, EOF, CRC.
+class loader {
+ public:
+  loader(std::string_view data, const rdb_load_limits& lim) : r_(data), dec_(r_, lim), lim_(lim), data_(data) {}
+
+  /// Hands every record to `sink`; returns the file's version and redis-ver aux field (keys
+  /// and expired are left 0: the sink counts them). Throws load_error.
+  rdb_load_result run(record_sink& sink) {
+    rdb_load_result res;
+    doing_ = "start";
+    auto magic = r_.bytes(9);
+    if (magic.substr(0, 5) != "REDIS") throw load_error{0, "wrong signature trying to load DB from file (not an RDB file)"};
+    int ver = 0;
+    for (char c : magic.substr(5)) {
+      if (c < '0' || c > '9') throw load_error{5, "bad RDB version field"};
+      ver = ver * 10 + (c - '0');
+    }
+    if (ver < 1 || ver > 10) throw load_error{5, "can't handle RDB format version " + std::to_string(ver)};
+    res.version = ver;
+    int db = 0;
+    std::int64_t expire = -1;
+    std::size_t reported = 0;
+    while (true) {
+      if (lim_.progress && r_.pos() - reported >= (1u << 20)) {
+        reported = r_.pos();
+        lim_.progress->loaded_bytes.store(reported, std::memory_order_relaxed);
+      }
+      std::size_t at = r_.pos();
+      doing_ = "read-type";
+      type_ = -1;
+      std::uint8_t t = r_.byte();
+      switch (t) {
+        case op_expiretime:
+          doing_ = "read-expire";
+          expire = static_cast<std::int64_t>(static_cast<std::int32_t>(r_.le(4))) * 1000;
+          continue;
+        case op_expiretime_ms:
+          doing_ = "read-expire";
+          expire = static_cast<std::int64_t>(r_.le(8));
+          continue;
+        case op_freq: r_.byte(); continue;
+        case op_idle: r_.len(); continue;
+        case op_eof: break;
+        case op_selectdb: {
+          doing_ = "read-len";
+          std::uint64_t n = r_.len();
+          sink.select_db(n, at, r_.pos());
+          db = static_cast<int>(n);
+          continue;
+        }
+        case op_resizedb:
+          doing_ = "read-len";
+          r_.len();
+          r_.len();
+          continue;
+        case op_aux: {
+          doing_ = "read-aux";
+          type_ = t_string;
+          std::string k = r_.owned_str();
+          std::string v = r_.owned_str();
+          if (k == "redis-ver") res.redis_ver = v;
+          if (k == "used-mem" && lim_.progress) {
+            if (auto m = util::parse_int64(v); m && *m >= 0) lim_.progress->rdb_used_mem.store(static_cast<std::uint64_t>(*m));
+          }
+          sink.aux(r_.pos(), k, v);
+          continue;
+        }
+        case op_module_aux:
+          doing_ = "read-module-aux";
+          throw load_error{at, "module auxiliary data is not supported (no modules in kvd)"};
+        case op_function:
+        case op_function2:
+          doing_ = "read-functions";
+          throw load_error{at, "the file holds Redis functions (FUNCTION LOAD), which kvd does not support"};
+        default: {
+          type_ = t;
+          doing_ = "read-key";
+          std::string key = r_.owned_str();
+          doing_ = "read-object-value";
+          store::value v = dec_.load_value(t, at);
+          sink.key(db, std::move(key), std::move(v), expire);
+          expire = -1;
+          continue;
+        }
+      }
+      break;  // EOF
+    }
+    type_ = -1;
+    if (ver >= 5) {
+      doing_ = "check-sum";
+      std::size_t at = r_.pos();
+      std::uint64_t stored = r_.le(8);
+      crc_stored_ = stored;
+      if (stored != 0 && lim_.verify_checksum) {
+        std::uint64_t calc = crc64(0, data_.data(), at);
+        if (calc != stored) throw load_error{at, "wrong RDB checksum"};
+      }
+    }
+    if (lim_.progress) lim_.progress->loaded_bytes.store(r_.pos(), std::memory_order_relaxed);
+    res.consumed = r_.pos();
+    return res;
+  }
+
+  /// What the loader was doing when it stopped (Redis's rdbCheckState names).
+  [[nodiscard]] const char* doing() const noexcept { return doing_; }
+  /// The record type being read when it stopped, -1 when none.
+  [[nodiscard]] int type() const noexcept { return type_; }
+  /// The stored CRC64 (0: written with rdbchecksum no), valid after run().
+  [[nodiscard]] std::uint64_t stored_crc() const noexcept { return crc_stored_; }
+  [[nodiscard]] std::size_t pos() const noexcept { return r_.pos(); }
+
+ private:
   reader r_;
+  object_decoder dec_;
   const rdb_load_limits& lim_;
   std::string_view data_;
+  const char* doing_ = "start";
+  int type_ = -1;
+  std::uint64_t crc_stored_ = 0;
+};
+
+/// rdb_load's sink: stores live keys in the keyspace, taking each key's shard lock.
+class keyspace_sink : public record_sink {
+ public:
+  keyspace_sink(store::keyspace& ks, rdb_load_result& res) : ks_(ks), res_(res), now_(util::now_ms()) {}
+  void select_db(std::uint64_t n, std::size_t at, std::size_t) override {
+    if (n >= static_cast<std::uint64_t>(ks_.databases()))
+      throw load_error{at, "DB index " + std::to_string(n) + " is out of range (databases " + std::to_string(ks_.databases()) + ")"};
+  }
+  void key(int db, std::string&& key, store::value&& v, std::int64_t expire) override {
+    if (expire >= 0 && expire < now_) {
+      ++res_.expired;
+      return;
+    }
+    auto& d = ks_.db(db);
+    auto h = util::hash_bytes(key);
+    std::lock_guard lk(d.shard_at(store::database::shard_index(h)).mu);
+    d.set(key, std::move(v));
+    if (expire >= 0) d.set_expire(key, expire);
+    ++res_.keys;
+  }
+
+ private:
+  store::keyspace& ks_;
+  rdb_load_result& res_;
+  std::int64_t now_;
 };
 
 }  // namespace
@@ -861,55 +979,211 @@ bool rdb_save(store::keyspace& ks, const std::string& path, const rdb_save_optio
 
 rdb_load_result rdb_load_buffer(store::keyspace& ks, std::string_view data, const std::string& name,
                                 const rdb_load_limits& lim) {
-  loader l(ks, data, lim);
+  rdb_load_result res;
+  loader l(data, lim);
+  keyspace_sink sink(ks, res);
   try {
-    return l.run();
+    auto r = l.run(sink);
+    res.version = r.version;
+    res.redis_ver = std::move(r.redis_ver);
+    return res;
   } catch (const load_error& e) {
-    rdb_load_result res;
     res.ok = false;
     res.error = "Bad RDB file " + name + " at offset " + std::to_string(e.offset) + ": " + e.what +
-                ". Check the file with 'redis-check-rdb " + name + "'; restore a good copy or move it away to start empty.";
+                ". Check the file with 'kvd-check-rdb " + name + "' (or redis-check-rdb); restore a good copy or move it away to start empty.";
     return res;
   } catch (const std::bad_alloc&) {
-    rdb_load_result res;
     res.ok = false;
     res.error = "Out of memory loading RDB file " + name;
     return res;
   }
 }
 
+namespace {
+
+/// A read-only mapping of a whole file (empty view for an empty file).
+struct mapped_file {
+  void* addr = nullptr;
+  std::size_t size = 0;
+  int err = 0;       ///< errno of the failed step, 0 when mapped
+  const char* step = "";
+  explicit mapped_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      err = errno;
+      step = "open";
+      return;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      err = errno;
+      step = "stat";
+      ::close(fd);
+      return;
+    }
+    size = static_cast<std::size_t>(st.st_size);
+    if (size > 0) {
+      void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        err = errno;
+        step = "map";
+        size = 0;
+      } else {
+        addr = m;
+        ::madvise(m, size, MADV_SEQUENTIAL);
+      }
+    }
+    ::close(fd);
+  }
+  ~mapped_file() {
+    if (addr) ::munmap(addr, size);
+  }
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  [[nodiscard]] std::string_view view() const noexcept { return {static_cast<const char*>(addr), size}; }
+};
+
+}  // namespace
+
 rdb_load_result rdb_load(store::keyspace& ks, const std::string& path, const rdb_load_limits& lim) {
   rdb_load_result res;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    res.ok = errno == ENOENT;
-    res.missing = errno == ENOENT;
-    if (!res.ok) res.error = "cannot open RDB file " + path + ": " + errno_text(errno);
+  mapped_file f(path);
+  if (f.err) {
+    res.ok = f.err == ENOENT;
+    res.missing = f.err == ENOENT;
+    if (!res.ok) res.error = std::string("cannot ") + f.step + " RDB file " + path + ": " + errno_text(f.err);
     return res;
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    res.ok = false;
-    res.error = "cannot stat RDB file " + path + ": " + errno_text(errno);
-    ::close(fd);
-    return res;
+  if (lim.progress) {
+    lim.progress->total_bytes.store(f.size, std::memory_order_relaxed);
+    lim.progress->loaded_bytes.store(0, std::memory_order_relaxed);
   }
-  auto size = static_cast<std::size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return rdb_load_buffer(ks, {}, path, lim);
+  return rdb_load_buffer(ks, f.view(), path, lim);
+}
+
+// ---------------------------------------------------------------- DUMP / RESTORE
+
+std::string dump_payload(const store::value& v, bool compression) {
+  std::string out;
+  out_file o(out, true);
+  o.byte(object_type(v));
+  write_object(o, v, compression);
+  unsigned char ver[2] = {static_cast<unsigned char>(rdb_version & 0xff), static_cast<unsigned char>(rdb_version >> 8)};
+  o.put(ver, 2);
+  o.u64le(o.crc());  // the CRC of everything before it: taken before these 8 bytes are put
+  o.flush();
+  return out;
+}
+
+payload_status check_payload(std::string_view p) noexcept {
+  if (p.size() < 10) return payload_status::bad_version_or_checksum;
+  auto u = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+  std::size_t f = p.size() - 10;
+  std::uint64_t ver = u(f) | (u(f + 1) << 8);
+  if (ver > static_cast<std::uint64_t>(rdb_version)) return payload_status::bad_version_or_checksum;
+  std::uint64_t stored = 0;
+  for (int i = 7; i >= 0; --i) stored = (stored << 8) | u(f + 2 + static_cast<std::size_t>(i));
+  if (crc64(0, p.data(), p.size() - 8) != stored) return payload_status::bad_version_or_checksum;
+  return payload_status::ok;
+}
+
+payload_status restore_payload(std::string_view p, const rdb_load_limits& lim, store::value& out) {
+  if (auto st = check_payload(p); st != payload_status::ok) return st;
+  // Redis reads the object from the whole payload: a value may run into the footer.
+  reader r(p);
+  object_decoder dec(r, lim);
+  try {
+    std::uint8_t t = r.byte();
+    if (!object_decoder::is_object_type(t)) return payload_status::bad_format;
+    out = dec.load_value(t, 0);
+    return payload_status::ok;
+  } catch (const load_error&) {
+    return payload_status::bad_format;
+  } catch (const std::bad_alloc&) {
+    return payload_status::bad_format;
   }
-  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (m == MAP_FAILED) {
-    res.ok = false;
-    res.error = "cannot map RDB file " + path + ": " + errno_text(errno);
-    return res;
+}
+
+// ---------------------------------------------------------------- kvd-check-rdb
+
+std::string_view rdb_type_name(int t) noexcept {
+  // Redis 7.0 redis-check-rdb.c rdb_type_string.
+  static constexpr std::string_view names[] = {
+      "string",     "list-linked",  "set-hashtable", "zset-v1",      "hash-hashtable", "zset-v2",      "module-pre-release",
+      "module-value", "",           "hash-zipmap",   "list-ziplist", "set-intset",     "zset-ziplist", "hash-ziplist",
+      "quicklist",  "stream",       "hash-listpack", "zset-listpack", "quicklist-v2",  "stream-v2",    "set-listpack",
+      "stream-v3"};
+  if (t < 0 || static_cast<std::size_t>(t) >= std::size(names)) return "unknown";
+  return names[t];
+}
+
+namespace {
+
+/// rdb_check's sink: counts keys, expires and already-expired keys, reports aux and SELECTDB.
+class check_sink : public record_sink {
+ public:
+  check_sink(rdb_check_report& rep, const std::function<void(std::size_t, const std::string&)>& note)
+      : rep_(rep), note_(note), now_(util::now_ms()) {}
+  void aux(std::size_t end, std::string_view k, std::string_view v) override {
+    if (note_) note_(end, "AUX FIELD " + std::string(k) + " = '" + std::string(v) + "'");
   }
-  ::madvise(m, size, MADV_SEQUENTIAL);
-  res = rdb_load_buffer(ks, std::string_view(static_cast<const char*>(m), size), path, lim);
-  ::munmap(m, size);
-  return res;
+  void select_db(std::uint64_t n, std::size_t, std::size_t end) override {
+    if (n > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) throw load_error{end, "DB index " + std::to_string(n) + " is out of range"};
+    if (note_) note_(end, "Selecting DB ID " + std::to_string(n));
+  }
+  void key(int, std::string&&, store::value&&, std::int64_t expire) override {
+    ++rep_.keys;
+    if (expire >= 0) {
+      ++rep_.expires;
+      if (expire < now_) ++rep_.already_expired;
+    }
+  }
+
+ private:
+  rdb_check_report& rep_;
+  const std::function<void(std::size_t, const std::string&)>& note_;
+  std::int64_t now_;
+};
+
+}  // namespace
+
+rdb_check_report rdb_check_buffer(std::string_view data, const std::function<void(std::size_t, const std::string&)>& note) {
+  rdb_check_report rep;
+  rep.size = data.size();
+  rdb_load_limits lim;  // default encoding limits: the values are built and dropped
+  loader l(data, lim);
+  check_sink sink(rep, note);
+  try {
+    auto r = l.run(sink);
+    rep.version = r.version;
+    rep.checksum = l.stored_crc() != 0;
+    rep.end = l.pos();
+  } catch (const load_error& e) {
+    rep.ok = false;
+    rep.error_offset = e.offset;
+    rep.error = e.what;
+    rep.doing = l.doing();
+    rep.type = l.type();
+  } catch (const std::bad_alloc&) {
+    rep.ok = false;
+    rep.error_offset = l.pos();
+    rep.error = "out of memory";
+    rep.doing = l.doing();
+    rep.type = l.type();
+  }
+  return rep;
+}
+
+rdb_check_report rdb_check_file(const std::string& path, const std::function<void(std::size_t, const std::string&)>& note) {
+  mapped_file f(path);
+  if (f.err) {
+    rdb_check_report rep;
+    rep.ok = false;
+    rep.doing = "start";
+    rep.error = std::string("Cannot ") + f.step + " RDB file '" + path + "': " + errno_text(f.err);
+    return rep;
+  }
+  return rdb_check_buffer(f.view(), note);
 }
 
 }  // namespace kvd::persist

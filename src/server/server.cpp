@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -103,6 +104,24 @@ class resp_listener : public std::enable_shared_from_this<resp_listener> {
   command::dispatcher& disp_;
 };
 
+/// Bytes of a command as a RESP array of bulk strings (an AOF record's size).
+std::uint64_t resp_size(std::span<const std::string_view> args) {
+  auto digits = [](std::size_t n) { return std::to_string(n).size(); };
+  std::uint64_t n = 1 + digits(args.size()) + 2;
+  for (auto a : args) n += 1 + digits(a.size()) + 2 + a.size() + 2;
+  return n;
+}
+
+/// Total size of the AOF files in `folder` (everything but the manifest): INFO
+/// loading_total_bytes while they load.
+std::uint64_t aof_files_size(const std::string& folder) {
+  std::error_code ec;
+  std::uint64_t total = 0;
+  for (auto& e : std::filesystem::directory_iterator(folder, ec))
+    if (e.is_regular_file(ec) && e.path().extension() != ".manifest") total += e.file_size(ec);
+  return total;
+}
+
 }  // namespace
 
 struct server::impl {
@@ -131,9 +150,11 @@ struct server::impl {
     command::client_context loader;
     loader.replaying_aof = true;
     discard_sink sink;
+    auto& progress = state.loading_progress;
     auto res = command::aof_load_startup(state, [&](std::span<const std::string_view> args) {
       if (!state.table.find(args[0])) return "Unknown command '" + std::string(args[0].substr(0, 128)) + "'";
       disp.execute(loader, args, sink);
+      progress.loaded_bytes.fetch_add(resp_size(args), std::memory_order_relaxed);  // INFO loading_loaded_bytes
       return std::string();
     });
     if (!res.ok) {
@@ -313,6 +334,13 @@ int server::run() {
 
   std::thread loader;
   supervise::check(cfg);
+  // INFO loading_* (set before the loader starts, so the first INFO sees the total).
+  auto& progress = s.state.loading_progress;
+  progress.start_time = util::now_ms() / 1000;
+  std::error_code size_ec;
+  progress.total_bytes = cfg.appendonly ? aof_files_size(persist::aof_paths{cfg.dir, cfg.appenddirname, cfg.appendfilename}.folder())
+                                        : std::filesystem::file_size(command::rdb_path(s.state), size_ec);
+  if (size_ec) progress.total_bytes = 0;
   if (cfg.appendonly) {
     s.state.loading = true;
     supervise::status(cfg, "Loading the append only file");

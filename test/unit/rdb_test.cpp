@@ -372,4 +372,161 @@ BOOST_AUTO_TEST_CASE(loads_old_compact_encodings) {
   BOOST_TEST(r2.error.find("ziplist") != std::string::npos, r2.error);
 }
 
+// ---- DUMP payloads (one codec with the file) ----
+
+BOOST_AUTO_TEST_CASE(dump_payload_round_trip_every_value) {
+  store::keyspace a(16), b(16);
+  fill(a);
+  int n = 0;
+  for (int i = 0; i < a.databases(); ++i) {
+    a.db(i).for_each([&](std::string_view k, const store::value& v, std::int64_t exp) {
+      std::string p = dump_payload(v, true);
+      BOOST_TEST_CONTEXT(k) {
+        // Footer: version 10 little-endian, then the CRC64 of everything before it.
+        BOOST_TEST_REQUIRE(p.size() > 10u);
+        BOOST_TEST(p[p.size() - 10] == '\x0a');
+        BOOST_TEST(p[p.size() - 9] == '\0');
+        std::uint64_t crc = 0;
+        for (int j = 7; j >= 0; --j) crc = (crc << 8) | static_cast<unsigned char>(p[p.size() - 8 + static_cast<std::size_t>(j)]);
+        BOOST_TEST(crc == crc64(0, p.data(), p.size() - 8));
+        BOOST_TEST((check_payload(p) == payload_status::ok));
+        store::value out;
+        BOOST_TEST_REQUIRE((restore_payload(p, {}, out) == payload_status::ok));
+        // Same bytes again, except for hashtables, whose iteration order depends on their history.
+        if (out.encoding() != "hashtable") BOOST_TEST(dump_payload(out, true) == p);
+        put(b, i, std::string(k), std::move(out), exp);
+        ++n;
+      }
+    });
+  }
+  BOOST_TEST(n > 10);
+  BOOST_TEST(dump(a) == dump(b));
+  // Uncompressed payloads load the same values.
+  store::value big = store::value::make_string(std::string(5000, 'a'));
+  auto pc = dump_payload(big, true), pu = dump_payload(big, false);
+  BOOST_TEST(pc.size() < 200u);
+  BOOST_TEST(pu.size() > 5000u);
+  store::value o1, o2;
+  BOOST_TEST((restore_payload(pc, {}, o1) == payload_status::ok));
+  BOOST_TEST((restore_payload(pu, {}, o2) == payload_status::ok));
+  BOOST_TEST(o1.str() == o2.str());
+}
+
+BOOST_AUTO_TEST_CASE(dump_payload_corruption) {
+  store::keyspace a(16);
+  fill(a);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < a.databases(); ++i)
+    a.db(i).for_each([&](std::string_view, const store::value& v, std::int64_t) { payloads.push_back(dump_payload(v, true)); });
+  for (auto& p : payloads) {
+    // Any flipped bit and any truncation fails the footer check, before decoding.
+    for (std::size_t i = 0; i < p.size(); i += p.size() / 64 + 1) {
+      std::string bad = p;
+      bad[i] = static_cast<char>(bad[i] ^ 0x01);
+      store::value out;
+      BOOST_TEST((restore_payload(bad, {}, out) == payload_status::bad_version_or_checksum));
+      BOOST_TEST((restore_payload(std::string_view(p).substr(0, i), {}, out) == payload_status::bad_version_or_checksum));
+    }
+  }
+  auto refooter = [](std::string body, int ver) {
+    body.push_back(static_cast<char>(ver & 0xff));
+    body.push_back(static_cast<char>(ver >> 8));
+    auto c = crc64(0, body.data(), body.size());
+    for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>(c >> (8 * i)));
+    return body;
+  };
+  store::value out;
+  std::string body("\x00\x05hello", 7);
+  BOOST_TEST((restore_payload(refooter(body, 11), {}, out) == payload_status::bad_version_or_checksum));
+  BOOST_TEST((restore_payload(refooter(body, 0x100 + 10), {}, out) == payload_status::bad_version_or_checksum));
+  BOOST_TEST((restore_payload(refooter(body, 6), {}, out) == payload_status::ok));
+  BOOST_TEST(out.str() == "hello");
+  BOOST_TEST((check_payload("short") == payload_status::bad_version_or_checksum));
+  // A valid footer around contents that do not decode: every prefix of every body, and bytes
+  // flipped inside bodies, are bad_format or decode (never crash).
+  for (auto& p : payloads) {
+    std::string_view b(p.data(), p.size() - 10);
+    for (std::size_t n = 0; n < b.size(); n += b.size() / 50 + 1) {
+      auto r = restore_payload(refooter(std::string(b.substr(0, n)), 10), {}, out);
+      BOOST_TEST((r == payload_status::bad_format || r == payload_status::ok));
+    }
+    for (std::size_t i = 0; i < b.size(); i += b.size() / 50 + 1) {
+      std::string x(b);
+      x[i] = static_cast<char>(x[i] ^ 0xff);
+      auto r = restore_payload(refooter(x, 10), {}, out);
+      BOOST_TEST((r == payload_status::bad_format || r == payload_status::ok));
+    }
+  }
+  BOOST_TEST((restore_payload(refooter(std::string("\x02\x00", 2), 10), {}, out) == payload_status::bad_format));  // empty set
+  BOOST_TEST((restore_payload(refooter(std::string("\x15\x00", 2), 10), {}, out) == payload_status::bad_format));  // stream
+  BOOST_TEST((restore_payload(refooter(std::string("\xfe\x00", 2), 10), {}, out) == payload_status::bad_format));  // an opcode
+}
+
+// ---- kvd-check-rdb's walker ----
+
+BOOST_AUTO_TEST_CASE(check_reports_counts_and_offsets) {
+  temp_dir d;
+  store::keyspace a(16);
+  fill(a);
+  put(a, 0, "expired", store::value::make_string("x"), util::now_ms() - 1000);  // written, counted
+  auto bytes = slurp(save_to(a, d));
+  std::vector<std::pair<std::size_t, std::string>> notes;
+  auto rep = rdb_check_buffer(bytes, [&](std::size_t off, const std::string& t) { notes.emplace_back(off, t); });
+  BOOST_TEST_REQUIRE(rep.ok, rep.error);
+  BOOST_TEST(rep.version == 10);
+  BOOST_TEST(rep.checksum);
+  BOOST_TEST(rep.end == bytes.size());
+  BOOST_TEST(rep.already_expired == 1u);  // the writer keeps an expired key not reclaimed yet
+  BOOST_TEST(rep.keys - rep.already_expired == 19u);
+  BOOST_TEST(rep.expires - rep.already_expired == 3u);
+  BOOST_TEST_REQUIRE(notes.size() >= 6u);
+  BOOST_TEST(notes[0].second == "AUX FIELD redis-ver = '7.0.15'");
+  BOOST_TEST(notes[0].first == 27u);  // as redis-check-rdb: the offset after the field
+  bool sel = false;
+  for (auto& [off, t] : notes) sel |= t == "Selecting DB ID 5";
+  BOOST_TEST(sel);
+
+  // Truncations and flipped bytes: an error with an offset inside the file, never a crash.
+  for (std::size_t n = 0; n < bytes.size(); n += bytes.size() / 200 + 1) {
+    auto r = rdb_check_buffer(std::string_view(bytes).substr(0, n), {});
+    BOOST_TEST_REQUIRE(!r.ok, "prefix " << n);
+    BOOST_TEST(r.error_offset <= n);
+    BOOST_TEST(!r.doing.empty());
+  }
+  std::string bad = bytes;
+  bad[bad.size() - 3] ^= 0x10;
+  auto r = rdb_check_buffer(bad, {});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.doing == "check-sum");
+  BOOST_TEST(r.error_offset == bytes.size() - 8);
+  BOOST_TEST(r.keys == rep.keys);
+
+  rdb_save_options nock;
+  nock.checksum = false;
+  auto r2 = rdb_check_buffer(slurp(save_to(a, d, nock)), {});
+  BOOST_TEST(r2.ok);
+  BOOST_TEST(!r2.checksum);
+  BOOST_TEST(rdb_type_name(11) == "set-intset");
+  BOOST_TEST(rdb_type_name(99) == "unknown");
+  auto r3 = rdb_check_file(d.path + "/nonexistent.rdb", {});
+  BOOST_TEST(!r3.ok);
+  BOOST_TEST(r3.error.find("nonexistent.rdb") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(load_progress_is_reported) {
+  temp_dir d;
+  store::keyspace a(16);
+  fill(a);
+  auto path = save_to(a, d);
+  loading_progress prog;
+  rdb_load_limits lim;
+  lim.progress = &prog;
+  store::keyspace b(16);
+  auto res = rdb_load(b, path, lim);
+  BOOST_TEST_REQUIRE(res.ok, res.error);
+  BOOST_TEST(prog.total_bytes.load() == fs::file_size(path));
+  BOOST_TEST(prog.loaded_bytes.load() == fs::file_size(path));
+  BOOST_TEST(prog.rdb_used_mem.load() == 0u);  // rdb_save_options::used_memory default
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -166,6 +166,7 @@ void register_set_family(command_table& t);     ///< set_family.cpp: S*
 void register_hash_family(command_table& t);    ///< hash_family.cpp: H*
 void register_zset_family(command_table& t);    ///< zset_family.cpp: Z*, BZ*
 void register_persistence_family(command_table& t);  ///< persistence_family.cpp: SAVE, BGSAVE, LASTSAVE
+void register_dump_family(command_table& t);  ///< dump_family.cpp: DUMP, RESTORE
 void register_bitops_family(command_table& t);  ///< bitops_family.cpp: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD*
 void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_RO
 void register_pubsub_family(command_table& t);  ///< pubsub_family.cpp: (P|S)(UN)SUBSCRIBE (S)PUBLISH PUBSUB MONITOR

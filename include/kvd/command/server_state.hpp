@@ -100,6 +100,7 @@ struct server_state {
   std::int64_t start_ms = 0;    ///< Unix ms at start-up
   std::string executable;       ///< absolute path of kvd-server
   std::atomic<bool> loading{false};
+  persist::loading_progress loading_progress;  ///< INFO loading_* while `loading` is true
   /// The AOF writer when `appendonly yes` (set once loading is done, or when CONFIG SET
   /// appendonly yes started the first rewrite), else null.
   std::atomic<persist::aof_writer*> aof{nullptr};

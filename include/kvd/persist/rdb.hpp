@@ -15,10 +15,16 @@
 // records are rejected with a clear error. Every length is bounded by the bytes left in the
 // file; a corrupt or truncated file yields an error naming the file, the byte offset and the
 // tool that checks it, never a crash.
+//
+// DUMP/RESTORE payloads (Redis cluster.c createDumpPayload, verifyDumpPayload) use the same
+// per-value codec: the object's type byte and value as in the file, then the RDB version (2
+// bytes, little-endian) and the CRC64 of everything before it (8 bytes, little-endian).
+// kvd-check-rdb walks a file with the loader and reports as redis-check-rdb does.
 #pragma once
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +59,15 @@ bool rdb_write_fd(store::keyspace& ks, int fd, const rdb_save_options& opt, std:
 /// is then untouched.
 bool rdb_save(store::keyspace& ks, const std::string& path, const rdb_save_options& opt, std::string& error);
 
+/// Start-up loading progress, as INFO persistence reports it while `loading:1` (Redis
+/// server.loading_* fields). Written by the loading thread, read by INFO.
+struct loading_progress {
+  std::atomic<std::int64_t> start_time{0};       ///< Unix s when loading began (loading_start_time)
+  std::atomic<std::uint64_t> total_bytes{0};     ///< size of the file(s) being loaded (loading_total_bytes)
+  std::atomic<std::uint64_t> loaded_bytes{0};    ///< bytes processed so far (loading_loaded_bytes)
+  std::atomic<std::uint64_t> rdb_used_mem{0};    ///< used-mem aux field of the RDB, 0 for an AOF
+};
+
 /// Encoding limits the loader applies when it rebuilds values (Redis applies the server's
 /// *-max-listpack-* settings on load too).
 struct rdb_load_limits {
@@ -63,6 +78,10 @@ struct rdb_load_limits {
   std::int64_t zset_max_listpack_entries = 128;
   std::int64_t zset_max_listpack_value = 64;
   bool verify_checksum = true;               ///< rdbchecksum (a zero stored CRC is never checked)
+  /// When set, rdb_load stores the file size in total_bytes, the bytes read so far in
+  /// loaded_bytes (every MB and at the end) and the used-mem aux field in rdb_used_mem.
+  /// Must outlive the load.
+  loading_progress* progress = nullptr;
 };
 
 /// What the loader found.
@@ -100,5 +119,60 @@ rdb_load_result rdb_load(store::keyspace& ks, const std::string& path, const rdb
 /// As rdb_load, from `data` in memory; `name` is used in error messages.
 rdb_load_result rdb_load_buffer(store::keyspace& ks, std::string_view data, const std::string& name,
                                 const rdb_load_limits& lim);
+
+// ---- DUMP and RESTORE ----
+
+/// DUMP's payload for `v` (Redis createDumpPayload): the RDB object type and value (LZF when
+/// `compression`, as rdbcompression), the RDB version (10) as 2 little-endian bytes, and the
+/// CRC64 of all that as 8 little-endian bytes. Redis 7.0 and kvd RESTORE it.
+std::string dump_payload(const store::value& v, bool compression);
+
+/// What RESTORE found in a payload.
+enum class payload_status {
+  ok,
+  bad_version_or_checksum,  ///< "ERR DUMP payload version or checksum are wrong"
+  bad_format,               ///< "ERR Bad data format"
+};
+
+/// Checks the footer of a DUMP payload (Redis verifyDumpPayload): at least 10 bytes, an RDB
+/// version not above 10 and a matching CRC64 (always checked, as Redis).
+payload_status check_payload(std::string_view payload) noexcept;
+
+/// Checks `payload` and decodes its value into `out` with the encoding limits `lim` (as the
+/// RDB loader builds values; `lim.verify_checksum` is ignored). Returns ok, or why not; `out`
+/// is untouched on failure. Types kvd does not hold (streams, modules) are bad_format.
+payload_status restore_payload(std::string_view payload, const rdb_load_limits& lim, store::value& out);
+
+// ---- kvd-check-rdb ----
+
+/// What rdb_check found (redis-check-rdb's report).
+struct rdb_check_report {
+  bool ok = true;
+  std::size_t size = 0;          ///< bytes in the file
+  int version = 0;               ///< RDB version of the file
+  bool checksum = false;         ///< a non-zero CRC64 was stored (and matched)
+  std::size_t end = 0;           ///< offset after the CRC64 (or EOF opcode), when ok
+  std::uint64_t keys = 0;        ///< keys read (expired ones included, as redis-check-rdb)
+  std::uint64_t expires = 0;     ///< keys that had an expire
+  std::uint64_t already_expired = 0;  ///< keys whose expire had passed
+  std::size_t error_offset = 0;  ///< when !ok: where the problem was found
+  std::string error;             ///< when !ok: the cause
+  std::string doing;             ///< when !ok: Redis's state name ("read-key", "check-sum", ...)
+  int type = -1;                 ///< when !ok: the record type being read, -1 for none
+};
+
+/// Walks the RDB image `data` with the loader, building every value (and dropping it) so
+/// every check the loader makes applies; calls note(offset, text) for each aux field
+/// ("AUX FIELD k = 'v'") and SELECTDB ("Selecting DB ID n") with the offset after it. Never
+/// throws for malformed data.
+rdb_check_report rdb_check_buffer(std::string_view data, const std::function<void(std::size_t, const std::string&)>& note);
+
+/// As rdb_check_buffer on the file `path` (mapped read-only); an unreadable file is a report
+/// with !ok and the errno text.
+rdb_check_report rdb_check_file(const std::string& path, const std::function<void(std::size_t, const std::string&)>& note);
+
+/// Redis's name of RDB record type `t` ("string", "set-intset", "quicklist-v2"...), for
+/// messages; "unknown" for others.
+std::string_view rdb_type_name(int t) noexcept;
 
 }  // namespace kvd::persist
