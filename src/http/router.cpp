@@ -376,7 +376,7 @@ response hash_field_fn(const route_call& r) { return hash_field_route(r.d, r.c, 
 response zsets_fn(const route_call& r) { return zset_route(r.d, r.c, r.req, r.q, r.key); }
 response zset_member_fn(const route_call& r) { return zset_member_route(r.d, r.c, r.q, r.key, r.item); }
 
-response checkpoint_fn(const route_call&) { return checkpoint_route(); }
+response checkpoint_fn(const route_call& r) { return checkpoint_route(r.d, r.c); }
 
 // ---- pub/sub ----
 

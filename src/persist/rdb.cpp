@@ -986,6 +986,7 @@ rdb_load_result rdb_load_buffer(store::keyspace& ks, std::string_view data, cons
     auto r = l.run(sink);
     res.version = r.version;
     res.redis_ver = std::move(r.redis_ver);
+    res.consumed = r.consumed;  // AOF records may follow an RDB preamble
     return res;
   } catch (const load_error& e) {
     res.ok = false;

@@ -8,14 +8,16 @@ through the same dispatcher:
 - 000 mini_db: /api/v0/ status, set, get, delete, get/all, keys/all, values/all;
 - 001 db-key-value-store: /db/{key} POST (application/octet-stream only, 415 otherwise),
   GET (?format=json), DELETE;
-- 002 small_db: /v1/health, PUT/GET/DELETE /v1/kv/{key}, POST /v1/checkpoint (501 here:
-  no persistence yet);
+- 002 small_db: /v1/health, PUT/GET/DELETE /v1/kv/{key}, POST /v1/checkpoint (BGSAVE with
+  appendonly no: dump.rdb appears and holds the keys; BGREWRITEAOF with appendonly yes: a new
+  AOF base appears in appendonlydir);
 - 004 mini-kvstore-go: /blobs/{key} POST/GET/DELETE, GET /blobs, /health, /metrics.
 Finally `http-compat-routes no` (at start and by CONFIG SET) turns the seed routes off.
 """
 import base64
 import os
 import sys
+import time
 import zlib
 
 import redis
@@ -166,10 +168,16 @@ def seed_002_small_db(s, rc):
     check(r.status == 200 and r.json()["ok"] is True and rc.exists("hello") == 0, "DELETE /v1/kv/hello (%r)" % r)
     r = curl(p, "GET", "/v1/kv/hello")
     check(r.status == 404, "GET deleted key -> 404 (%r)" % r)
+    # curl -X POST http://localhost:8080/v1/checkpoint  (appendonly no: a BGSAVE)
+    rc.set("kept", "by the checkpoint")
     r = curl(p, "POST", "/v1/checkpoint")
-    check(r.status == 501 and r.json() == {
-        "error": "checkpoints need persistence, not available in this version", "code": "NOT_IMPLEMENTED"},
-        "POST /v1/checkpoint -> 501 NOT_IMPLEMENTED (no persistence yet) (%r)" % r)
+    check(r.status == 200 and r.json()["ok"] is True and r.json()["started"] == "bgsave",
+          "POST /v1/checkpoint -> 200 {ok: true, started: bgsave} (%r)" % r)
+    wait_persistence(rc, b"rdb_bgsave_in_progress")
+    dump = os.path.join(s.dir, "dump.rdb")
+    check(os.path.exists(dump) and b"by the checkpoint" in open(dump, "rb").read(),
+          "the checkpoint wrote dump.rdb with the key")
+    rc.delete("kept")
     r = curl(p, "GET", "/v1/checkpoint")
     check(r.status == 405 and r.headers.get("allow") == "POST", "GET /v1/checkpoint -> 405 (%r)" % r)
     rc.flushdb()
@@ -204,6 +212,30 @@ def seed_004_blobs(s, rc):
     rc.flushdb()
 
 
+def wait_persistence(rc, field, limit=30.0):
+    """Waits (bounded) until INFO persistence shows `field`:0 (the child finished)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if rc.info("persistence").get(field.decode()) == 0:
+            return
+        time.sleep(0.05)
+    check(False, "%s still 1 after %.0f s" % (field.decode(), limit))
+
+
+def checkpoint_with_aof():
+    with kvdtest.server("--appendonly", "yes") as s:
+        rc = s.client()
+        rc.set("a", "1")
+        r = curl(s.http_port, "POST", "/v1/checkpoint")
+        check(r.status == 200 and r.json()["started"] == "bgrewriteaof",
+              "appendonly yes: POST /v1/checkpoint -> 200 {started: bgrewriteaof} (%r)" % r)
+        wait_persistence(rc, b"aof_rewrite_in_progress")
+        names = os.listdir(os.path.join(s.dir, "appendonlydir"))
+        check(any(".base." in n for n in names) and rc.info("persistence")["aof_rewrites"] >= 1,
+              "the checkpoint rewrote the AOF (new base in %r)" % names)
+        # (restart from a rewritten AOF: test_aof_rewrite.py)
+
+
 def compat_off():
     with kvdtest.server("--http-compat-routes", "no") as s:
         p = s.http_port
@@ -227,6 +259,8 @@ def main():
         for t in (seed_000_mini_db, seed_001_db, seed_002_small_db, seed_004_blobs):
             print("== " + t.__name__)
             t(s, rc)
+    print("== checkpoint_with_aof")
+    checkpoint_with_aof()
     print("== compat_off")
     compat_off()
     if FAILURES:

@@ -9,7 +9,7 @@
 //     Content-Type application/json); DELETE -> 200.
 //   /blobs/{key} (mini-kvstore-go): POST raw body -> 201 {"key","etag","size","volume_id"};
 //     GET raw bytes; DELETE -> 204; GET /blobs -> ["key", ...].
-//   POST /v1/checkpoint (small_db): 501 NOT_IMPLEMENTED until persistence exists.
+//   POST /v1/checkpoint (small_db): starts BGREWRITEAOF (appendonly yes) or BGSAVE.
 #pragma once
 #include <string>
 
@@ -35,8 +35,10 @@ namespace kvd::http {
 /// GET /blobs: every key of the client's database as a sorted JSON array of strings.
 [[nodiscard]] response blob_list_route(command::dispatcher& d, command::client_context& c);
 
-/// POST /v1/checkpoint: 501 {"error": "...", "code": "NOT_IMPLEMENTED"} (no persistence yet).
-[[nodiscard]] response checkpoint_route();
+/// POST /v1/checkpoint: starts BGREWRITEAOF when `appendonly yes`, else BGSAVE, and answers
+/// 200 {"ok": true, "started": "bgrewriteaof"|"bgsave", "message": <Redis's status text>};
+/// 409 {"error", "code"} when it cannot start (a save or rewrite already runs).
+[[nodiscard]] response checkpoint_route(command::dispatcher& d, command::client_context& c);
 
 /// Every key of the client's current database (SCAN to the end, duplicates removed,
 /// sorted). Returns false and sets `err` to the error response when SCAN fails.

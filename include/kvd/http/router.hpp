@@ -18,7 +18,7 @@
 //   POST /v1/command                  -> any command from a JSON array: {"result": ...}
 //   /v1/lists/{key}, /v1/queues/{key}, /v1/stacks/{key}, /v1/sets/{key}[/{member}],
 //   /v1/hashes/{key}[/{field}], /v1/zsets/{key}[/{member}] -> typed values (typed_routes.hpp)
-//   POST /v1/checkpoint               -> 501 until persistence exists
+//   POST /v1/checkpoint               -> BGREWRITEAOF (appendonly yes) or BGSAVE
 //   GET /, GET /console/{asset}       -> the web console's page and assets (console.hpp)
 //   POST /v1/publish/{channel}        -> PUBLISH channel <body>: {"receivers": N}
 //   GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern} -> text/event-stream (SSE)
