@@ -272,9 +272,20 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof)
     return reject(nullptr, "LOADING Redis is loading the dataset in memory");
   persist::aof_writer* aof = c.replaying_aof ? nullptr : server_.aof.load(std::memory_order_acquire);
-  if (aof && writes(c, *cmd)) {
-    if (int e = aof->write_error())
-      return reject(cmd, std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
+  // Redis writeCommandsDeniedByDiskError: a failed BGSAVE under save rules
+  // (stop-writes-on-bgsave-error), then a failing AOF, refuse writes and PING.
+  if (!c.replaying_aof && (writes(c, *cmd) || cmd->name == "ping")) {
+    if (server_.config.stop_writes_on_bgsave_error.load(std::memory_order_relaxed) &&
+        !server_.rdb.last_bgsave_ok.load(std::memory_order_relaxed) && !server_.config.save.get().empty())
+      return reject(cmd,
+                    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+                    "Commands that may modify the data set are disabled, because this instance is configured to "
+                    "report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
+                    "Please check the Redis logs for details about the RDB error.");
+    if (aof) {
+      if (int e = aof->write_error())
+        return reject(cmd, std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
+    }
   }
   {
     std::lock_guard lk(c.info_mu);

@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/scan_args.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/notify.hpp"
+#include "kvd/command/persistence.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
 #include "kvd/util/clock.hpp"
@@ -303,6 +306,13 @@ void cmd_flushall(command_context& c) {
   for (int i = 0; i < c.server.keyspace.databases(); ++i) {
     c.server.watches.touch_flushed(c.server.keyspace.db(i));
     c.server.keyspace.db(i).clear();
+  }
+  // Redis flushAllDataAndResetRDB: a running BGSAVE would write the old data back, so it is
+  // killed; with save rules the empty dataset is saved at once (every shard lock is held).
+  kill_rdb_child(c.server);
+  if (has_save_rules(c.server)) {
+    std::string error;
+    if (!rdb_save_sync(c.server, error)) spdlog::warn("FLUSHALL: saving the empty dataset failed: {}", error);
   }
   c.rb.simple("OK");
 }

@@ -491,14 +491,7 @@ void persistence_cron(server_state& s) {
   }
 }
 
-bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held) {
-  {
-    std::lock_guard lk(aof_child_mu);
-    if (s.aofrw.child_pid.load() != -1) {
-      spdlog::warn("There is a child rewriting the AOF. Killing it!");
-      kill_aof_child(s);
-    }
-  }
+void kill_rdb_child(server_state& s) {
   if (int pid = s.rdb.child_pid.load(); pid != -1) {
     spdlog::warn("There is a child saving an .rdb. Killing it!");
     ::kill(pid, SIGUSR1);
@@ -508,6 +501,17 @@ bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool l
     ::unlink(tmp.c_str());
     s.rdb.child_pid = -1;
   }
+}
+
+bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held) {
+  {
+    std::lock_guard lk(aof_child_mu);
+    if (s.aofrw.child_pid.load() != -1) {
+      spdlog::warn("There is a child rewriting the AOF. Killing it!");
+      kill_aof_child(s);
+    }
+  }
+  kill_rdb_child(s);
   if (!save && !(save_if_rules && has_save_rules(s))) return true;
   spdlog::info("Saving the final RDB snapshot before exiting.");
   std::string err;

@@ -296,6 +296,10 @@ registry::registry(server_config& c) : cfg_(c) {
     };
     add(std::move(o));
   }
+  add(bool_option("stop-writes-on-bgsave-error",
+                  "When save rules are set and the last background save failed, refuse writes (and PING) "
+                  "with -MISCONF until a save succeeds.",
+                  c.stop_writes_on_bgsave_error, true));
   add(bool_option("rdbcompression", "LZF-compress strings longer than 20 bytes in RDB snapshots.", c.rdbcompression, true));
   add(bool_option("rdbchecksum",
                   "Write a CRC64 at the end of RDB snapshots and check it when loading (no: a zero checksum, "

@@ -226,6 +226,53 @@ def test_save_rules_trigger_bgsave():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_flushall_saves_and_bgsave_error_stops_writes():
+    """FLUSHALL with save rules saves the empty dataset at once (Redis flushAllDataAndResetRDB);
+    a failed BGSAVE under save rules makes writes and PING answer -MISCONF while reads go on
+    (stop-writes-on-bgsave-error yes, the default), until a save succeeds again; with the
+    option off writes go on."""
+    d = tempfile.mkdtemp(prefix="kvd-rdb-")
+    data = os.path.join(d, "data")
+    os.mkdir(data)
+    try:
+        port = kvdtest.free_port()
+        kvd = start(kvd_argv(port, data, "--save", "3600 1"), port, os.path.join(d, "kvd.log"))
+        r = redis.Redis(host="127.0.0.1", port=port)
+        try:
+            r.set("a", 1)
+            eq(r.flushall(), True, "FLUSHALL")
+            dump = os.path.join(data, "dump.rdb")
+            assert os.path.exists(dump), "FLUSHALL with save rules did not save"
+            eq(r.info("persistence")["rdb_changes_since_last_save"], 1, "FLUSHALL counts as one change")
+            r.set("kept", "v")
+            # The data directory disappears: the child cannot create its temp file.
+            shutil.rmtree(data)
+            r.bgsave()
+            wait_bgsave(r)
+            eq(r.info("persistence")["rdb_last_bgsave_status"], "err", "BGSAVE failed")
+            misconf = "MISCONF Redis is configured to save RDB snapshots"
+            for cmd in (("SET", "x", "1"), ("PING",), ("INCR", "n"), ("DEL", "kept")):
+                try:
+                    r.execute_command(*cmd)
+                    raise AssertionError(f"{cmd} accepted after a failed BGSAVE")
+                except redis.ResponseError as e:
+                    assert str(e).startswith(misconf), (cmd, str(e))
+            eq(r.get("kept"), b"v", "reads go on")
+            eq(r.config_set("stop-writes-on-bgsave-error", "no"), True, "CONFIG SET")
+            eq(r.set("x", "1"), True, "writes go on with stop-writes-on-bgsave-error no")
+            r.config_set("stop-writes-on-bgsave-error", "yes")
+            os.mkdir(data)  # the disk is back: a successful save lifts the block
+            r.bgsave()
+            wait_bgsave(r)
+            eq(r.info("persistence")["rdb_last_bgsave_status"], "ok", "BGSAVE ok again")
+            eq(r.set("y", "2"), True, "writes accepted after a good save")
+            eq(r.ping(), True, "PING")
+        finally:
+            stop(kvd, port)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_corrupt_rdb_stops_startup():
     d = tempfile.mkdtemp(prefix="kvd-rdb-")
     try:
@@ -251,4 +298,5 @@ def test_corrupt_rdb_stops_startup():
 if __name__ == "__main__":
     kvdtest.main(lambda: kvdtest.run_tests([test_redis_loads_kvd_rdb, test_kvd_loads_redis_rdb,
                                             test_bgsave_lastsave_shutdown, test_save_rules_trigger_bgsave,
+                                            test_flushall_saves_and_bgsave_error_stops_writes,
                                             test_corrupt_rdb_stops_startup]))

@@ -37,6 +37,10 @@ void persistence_cron(server_state& s);
 /// when the save failed.
 bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held);
 
+/// Kills a running BGSAVE child (SIGUSR1, as Redis killRDBChild), waits for it and removes
+/// its temp file; nothing when none runs.
+void kill_rdb_child(server_state& s);
+
 /// True when the `save` option holds at least one rule.
 bool has_save_rules(const server_state& s);
 

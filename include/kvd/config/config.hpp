@@ -91,6 +91,8 @@ struct server_config {
   locked_string save = "";                   ///< snapshot rules "<seconds> <changes> ..." ("" = none)
   locked_string dbfilename = "dump.rdb";     ///< RDB file name inside `dir`
   std::atomic<bool> rdbcompression{true};    ///< LZF-compress strings in RDB files
+  /// With save rules set and the last BGSAVE failed, writes (and PING) get -MISCONF.
+  std::atomic<bool> stop_writes_on_bgsave_error{true};
   bool rdbchecksum = true;                   ///< CRC64 trailer written and checked (start-up only)
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
   std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
