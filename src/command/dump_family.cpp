@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/persistence.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/persist/rdb.hpp"
@@ -40,19 +41,6 @@ struct restore_opts {
   std::int64_t idletime = -1;  ///< seconds
   std::int64_t freq = -1;      ///< 0..255
 };
-
-/// The encoding limits RESTORE builds values with (the server's current settings, as Redis's
-/// rdbLoadObject reads server.*_max_listpack_*).
-persist::rdb_load_limits restore_limits(const config::server_config& c) {
-  persist::rdb_load_limits lim;
-  lim.list_fill = c.list_max_listpack_size.load();
-  lim.hash_max_listpack_entries = c.hash_max_listpack_entries.load();
-  lim.hash_max_listpack_value = c.hash_max_listpack_value.load();
-  lim.set_max_intset_entries = c.set_max_intset_entries.load();
-  lim.zset_max_listpack_entries = c.zset_max_listpack_entries.load();
-  lim.zset_max_listpack_value = c.zset_max_listpack_value.load();
-  return lim;
-}
 
 bool lfu_policy(const command_context& c) {
   return c.server.config.maxmemory_policy.get().find("lfu") != std::string::npos;
@@ -128,7 +116,8 @@ void cmd_restore(command_context& c) {
   if (!ttl_arg) return c.rb.error(err::not_integer);
   if (*ttl_arg < 0) return c.rb.error("ERR Invalid TTL value, must be >= 0");
   value v;
-  switch (persist::restore_payload(c.arg(3), restore_limits(c.server.config), v)) {
+  // Values are built with the server's current *-max-listpack-* limits, as Redis's rdbLoadObject.
+  switch (persist::restore_payload(c.arg(3), rdb_limits(c.server), v)) {
     case persist::payload_status::ok: break;
     case persist::payload_status::bad_version_or_checksum:
       return c.rb.error("ERR DUMP payload version or checksum are wrong");
