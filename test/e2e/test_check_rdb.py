@@ -25,8 +25,9 @@ CHECK = os.path.join(BUILD, "kvd-check-rdb")
 
 
 def check(path, tool=None):
-    r = subprocess.run([tool or CHECK, path], capture_output=True, text=True, timeout=60)
-    return r.returncode, r.stdout + r.stderr
+    # Not text=True: a damaged file can make the checkers print raw key bytes (not UTF-8).
+    r = subprocess.run([tool or CHECK, path], capture_output=True, timeout=60)
+    return r.returncode, (r.stdout + r.stderr).decode("utf-8", "replace")
 
 
 def info_lines(out):
