@@ -6,7 +6,8 @@ with `npm ci --prefix test/node`) runs unchanged client code against a server: c
 SETINFO, INFO ready check), strings, lists, sets, hashes, zsets, pipelines, MULTI/EXEC with
 EXECABORT and WATCH aborts, pub/sub with SUBSCRIBE and PSUBSCRIBE, binary Buffers, expiry,
 scanStream, blocking BLPOP/BZPOPMIN/BLMOVE, ReplyError texts (WRONGTYPE...), reconnect after
-CLIENT KILL (also a subscriber's re-subscribe), MONITOR.
+CLIENT KILL (also a subscriber's re-subscribe), MONITOR, enableAutoPipelining with the
+connectionName and db options, stringNumbers, keyspace notifications as pmessage events.
 
 The script runs against kvd and against redis-server; both runs must pass every step and the
 replies the script records (its RESULTS line) must be identical. Nothing is skipped: a missing

@@ -9,7 +9,8 @@ sets, doubles, nulls and verbatim INFO decoded as node-redis decodes them from R
 command methods and raw with a wire-type mapping), MULTI/EXEC, execAsPipeline, MultiErrorReply,
 EXECABORT and WatchError, pub/sub on a dedicated subscriber and (RESP3) on the command connection
 itself, WRONGTYPE and other ErrorReply texts, scanIterator and its hash/set/zset forms,
-sendCommand, BLPOP/BZPOPMIN, reconnect after CLIENT KILL, the database option.
+sendCommand, BLPOP/BZPOPMIN, reconnect after CLIENT KILL, reset() (RESET and the handshake
+replayed), SSUBSCRIBE/SPUBLISH, MONITOR lines, the database option.
 
 Each protocol's run against kvd must pass and record the same replies as against redis-server.
 """

@@ -280,6 +280,9 @@ const steps = {
     ], 'message and pmessage events in order');
     eq(bufs.at(-1)[1], Buffer.from([0, 0xff, 0x0d, 0x0a, 0x41]), 'messageBuffer keeps binary bytes');
     // A subscribed RESP2 connection refuses ordinary commands.
+    // PING is allowed on a subscribed RESP2 connection (Redis answers ["pong", ""]).
+    rec('sub_ping', await sub.ping());
+    rec('sub_ping_arg', await sub.ping('hi'));
     // (ioredis refuses other commands client-side once subscribed.)
     await assert.rejects(sub.get('x'), /subscriber mode/, 'GET in subscriber mode');
     ok('GET refused in subscriber mode');
@@ -465,6 +468,50 @@ const steps = {
     const set = seen.find((a) => a[0] === 'set');
     eq(set, ['set', 'mon:k', 'v 1'], 'MONITOR shows SET with its arguments');
     m.disconnect();
+  },
+
+  async options() {
+    // enableAutoPipelining batches concurrent commands into one write; connectionName and db
+    // are applied on connect (CLIENT SETNAME, SELECT).
+    const ap = await connect({ enableAutoPipelining: true, connectionName: 'io-auto', db: 3 });
+    const sets = await Promise.all([...Array(500).keys()].map((i) => ap.set('ap:' + i, 'v' + i)));
+    eq(sets.every((x) => x === 'OK'), true, '500 auto-pipelined SETs');
+    const gets = await Promise.all([...Array(500).keys()].map((i) => ap.get('ap:' + i)));
+    eq(gets, [...Array(500).keys()].map((i) => 'v' + i), '500 auto-pipelined GETs in order');
+    rec('ap_getname', await ap.client('GETNAME'));
+    rec('ap_dbsize', await ap.dbsize());
+    rec('ap_db0_exists', await r.exists('ap:1'));
+    assert.match(await ap.client('INFO'), / db=3 /, 'CLIENT INFO db=3');
+    ok('db option selects db 3');
+    // stringNumbers: integers come back as strings.
+    const sn = await connect({ stringNumbers: true });
+    rec('string_numbers', await sn.incr('ap:ctr'));
+    ap.disconnect();
+    sn.disconnect();
+  },
+
+  async notifications() {
+    // Keyspace notifications as ioredis pmessage events (db 5, so other steps do not add events).
+    const n = await connect({ db: 5 });
+    const sub = await connect();
+    const events = [];
+    sub.on('pmessage', (pat, ch, msg) => events.push([ch, msg]));
+    rec('notify_config', await n.config('SET', 'notify-keyspace-events', 'KEA'));
+    await sub.psubscribe('__keyspace@5__:*', '__keyevent@5__:*');
+    await n.set('nk', 'v');
+    await n.expire('nk', 100);
+    await n.persist('nk');
+    await n.del('nk');
+    await n.set('nk2', 'v', 'PX', 20);
+    await until(() => events.length >= 12, '12 notifications');
+    await sleep(60);
+    rec('expired_get', await n.get('nk2'));  // lazy expiry also notifies
+    await until(() => events.length >= 14, '14 notifications');
+    await n.ping();
+    rec('notifications', events);
+    await n.config('SET', 'notify-keyspace-events', '');
+    n.disconnect();
+    sub.disconnect();
   },
 
   async misc() {

@@ -382,6 +382,55 @@ const steps = {
     await a.close();
   },
 
+  async reset() {
+    // reset() sends RESET (which puts the connection back to RESP2, db 0, no name, no
+    // subscriptions) and then replays the handshake (HELLO 3 under RESP3, SETNAME, SELECT).
+    const x = await connect({ name: 'nr-reset' });
+    await x.select(4);
+    await x.set('rs:k', 'v');
+    await x.reset();
+    const info = await x.clientInfo();
+    eq([info.resp, info.name], [RESP, 'nr-reset'], 'after reset(): the protocol and name of the handshake again');
+    rec('reset_db', info.db);  // (node-redis's handshake re-selects the db it had selected)
+    rec('reset_raw', await x.sendCommand(['RESET']));
+    rec('reset_after', await x.sendCommand(['CLIENT', 'INFO']).then((t) => / resp=(\d)(\s|$)/.exec(t)[1]));
+    await x.close();
+  },
+
+  async sharded_pubsub() {
+    const pub = await connect();
+    const sub = c.duplicate();
+    sub.on('error', () => {});
+    clients.push(sub);
+    await sub.connect();
+    const got = [];
+    await sub.sSubscribe('sch', (msg, ch) => got.push([ch, msg]));
+    rec('shardchannels', await pub.sendCommand(['PUBSUB', 'SHARDCHANNELS']));
+    rec('shardnumsub', await pub.pubSubShardNumSub(['sch', 'none']));
+    eq(await pub.sPublish('sch', 'sharded'), 1, 'SPUBLISH reaches the SSUBSCRIBE listener');
+    await until(() => got.length >= 1, 'sharded message');
+    eq(got, [['sch', 'sharded']], 'sharded message delivered');
+    await sub.sUnsubscribe('sch');
+    rec('shardnumsub_after', await pub.pubSubShardNumSub(['sch']));
+    await sub.close();
+    await pub.close();
+  },
+
+  async monitor() {
+    const m = c.duplicate();
+    m.on('error', () => {});
+    clients.push(m);
+    await m.connect();
+    const lines = [];
+    await m.monitor((line) => lines.push(line));
+    await c.set('mon:k', 'a b');
+    await until(() => lines.some((l) => l.includes('"mon:k"')), 'MONITOR line for SET');
+    const line = lines.find((l) => l.includes('"mon:k"'));
+    assert.match(line, /^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "mon:k" "a b"$/, 'MONITOR line: ' + line);
+    ok('MONITOR line format');
+    await m.destroy();
+  },
+
   async databases() {
     const d = await connect({ database: 2 });
     await d.set('db2', 'x');
