@@ -6,7 +6,8 @@ USAGE), --hotkeys (error text without an LFU policy, counters = OBJECT FREQ with
 --latency / --latency-history / --latency-dist, --scan --pattern / --quoted-pattern / --count,
 --pipe mass insertion (with and without error replies, output identical to redis-server's),
 --rdb and --functions-rdb (kvd has no SYNC: redis-cli must fail at once with the server's
-error, never hang), --lru-test.
+error, never hang), --lru-test, and the output formats (-3, --json, --csv, --no-raw, raw) of
+typed replies, identical to redis-server's.
 
 redis-cli prints some modes only on a terminal: those run on a pseudo-terminal
 (kvdtest.run_pty) for a bounded time. Every run is bounded; both servers are always stopped.
@@ -331,11 +332,40 @@ def test_lru_test(s, rs):
     eq(redis_cli(s.port, "PING"), "PONG\n", "kvd after --lru-test")
 
 
+FORMAT_COMMANDS = [
+    ("HGETALL", "h"), ("ZRANGE", "z", "0", "-1", "WITHSCORES"), ("ZSCORE", "z", "a"), ("ZSCORE", "z", "inf"),
+    ("ZINCRBY", "z", "0.1", "a"), ("SMEMBERS", "s"), ("GET", "nokey"), ("LRANGE", "l", "0", "-1"),
+    ("LPOP", "nokey"), ("HMGET", "h", "a", "nokey"), ("CONFIG", "GET", "maxmemory"), ("ZPOPMIN", "nokey"),
+    ("ZRANGE", "z", "0", "-1"), ("INCRBYFLOAT", "f", "1.25"), ("LPOS", "l", "nokey"), ("EXISTS", "h"),
+    ("SMISMEMBER", "s", "x", "y"), ("HRANDFIELD", "nokey"), ("BLPOP", "nokey", "0.01"), ("SET", "str", "a\nb"),
+    ("GET", "str"), ("PUBSUB", "NUMSUB", "c"), ("ZMSCORE", "z", "a", "nokey"), ("MEMORY", "USAGE", "nokey"),
+    ("OBJECT", "ENCODING", "s"), ("COMMAND", "INFO", "get"), ("TYPE", "z"), ("NOSUCH",),
+    ("GET",), ("LPUSH", "h", "x"),
+]
+
+
+def test_output_formats(s, rs):
+    """redis-cli's RESP3 (-3), --json, --csv, --no-raw and raw output of typed replies: identical."""
+    for port in (s.port, rs.port):
+        redis_cli(port, "FLUSHALL")
+        redis_cli(port, "HSET", "h", "a", "1", "b", "2")
+        redis_cli(port, "ZADD", "z", "1.5", "a", "2", "b", "inf", "inf")
+        redis_cli(port, "SADD", "s", "x")
+        redis_cli(port, "RPUSH", "l", "one", "two")
+    for mode in (("-3", "--no-raw"), ("-3",), ("--json",), ("-2", "--json"), ("--csv",), ("--no-raw",), ()):
+        for cmd in FORMAT_COMMANDS:
+            args = [*mode, *cmd]
+            got = redis_cli_run(s.port, *args, timeout=10)
+            want = redis_cli_run(rs.port, *args, timeout=10)
+            eq((got.returncode, got.stdout, got.stderr), (want.returncode, want.stdout, want.stderr),
+               f"redis-cli {' '.join(args)}, kvd vs redis-server")
+
+
 def main():
     # (repl-diskless-sync-delay 0: redis-server's --rdb transfer starts at once, not after 5 s.)
     with kvdtest.redis_server("--repl-diskless-sync-delay", "0") as rs, kvdtest.server(http=False) as s:
         return kvdtest.run_tests([test_bigkeys, test_memkeys, test_hotkeys, test_stat, test_latency,
-                                  test_scan, test_pipe, test_rdb, test_lru_test], s, rs)
+                                  test_scan, test_pipe, test_rdb, test_lru_test, test_output_formats], s, rs)
 
 
 if __name__ == "__main__":
