@@ -431,6 +431,27 @@ const steps = {
     await m.destroy();
   },
 
+  async client_side_cache() {
+    // clientSideCache (RESP3 only) puts CLIENT TRACKING ON into the handshake. kvd has no
+    // tracking (issue 5 allows an error): the connect must reject at once with kvd's error text,
+    // not hang or half-connect; redis-server accepts it.
+    if (RESP !== 3) return;
+    const x = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: WAIT_MS },
+      RESP, clientSideCache: { ttl: 0, maxEntries: 0 } });
+    x.on('error', () => {});
+    let err = null;
+    try { await x.connect(); } catch (e) { err = e; }
+    if (serverKind === 'kvd') {
+      assert.ok(err instanceof ErrorReply, 'clientSideCache connect should reject with an ErrorReply: ' + err);
+      eq(err.message, 'ERR CLIENT TRACKING is not supported by this server (no client-side caching invalidation)',
+        'clientSideCache: CLIENT TRACKING refused with a clear error');
+    } else {
+      eq(err, null, 'clientSideCache connects to redis-server');
+      eq(await x.get('nokey'), null, 'GET through the cache');
+    }
+    try { x.destroy(); } catch { /* not open */ }
+  },
+
   async databases() {
     const d = await connect({ database: 2 });
     await d.set('db2', 'x');
