@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+import time
 
 import kvdtest
 
@@ -81,3 +83,47 @@ def differential(script, package, extra=()):
         out, got = run_script(script, package, s.port, "kvd", extra)
     compare(got, want, what)
     return out
+
+
+LOADING_KEYS = 1_000_000
+
+
+def while_loading(script, package, extra=()):
+    """Runs `script --only while_loading --key key:1 --value value:1 *extra` against a kvd that is
+    still loading an RDB of LOADING_KEYS keys (made by redis-server DEBUG POPULATE + SAVE).
+
+    The script is started once a raw INFO has shown loading:1; kvd is stopped afterwards and must
+    exit 0. Returns the script's stdout.
+    """
+    d = tempfile.mkdtemp(prefix="kvd-client-loading-")
+    try:
+        with kvdtest.redis_server("--enable-debug-command", "yes") as red:
+            c = red.client()
+            c.execute_command("DEBUG", "POPULATE", LOADING_KEYS, "key", 16)
+            c.save()
+            shutil.copy(os.path.join(red.dir, "dump.rdb"), os.path.join(d, "dump.rdb"))
+        port = kvdtest.free_port()
+        log = os.path.join(d, "kvd.log")
+        proc = kvdtest._spawn([kvdtest.kvd_server_path(), "--port", str(port), "--bind", "127.0.0.1",
+                               "--http-port", "0", "--dir", d, "--appendonly", "no"], log)
+        try:
+            deadline = time.monotonic() + 20
+            seen = False
+            while not seen and time.monotonic() < deadline:
+                assert proc.poll() is None, "kvd exited %s\n%s" % (proc.returncode, kvdtest._tail(log))
+                try:
+                    with kvdtest.RawConn(port, 5) as conn:
+                        conn.send(kvdtest.resp_command("INFO", "persistence"))
+                        seen = b"loading:1\r\n" in conn.read_reply()
+                        if not seen:
+                            raise AssertionError("kvd finished loading %d keys before the first INFO" % LOADING_KEYS)
+                except OSError:
+                    time.sleep(0.002)
+            assert seen, "kvd never accepted a connection while loading"
+            out, _ = run_script(script, package, port, "kvd",
+                                ["--only", "while_loading", "--key", "key:1", "--value", "value:1", *extra])
+            return out
+        finally:
+            kvdtest._stop("kvd", proc, log, True)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -8,6 +8,8 @@ EXECABORT and WATCH aborts, pub/sub with SUBSCRIBE and PSUBSCRIBE, binary Buffer
 scanStream, blocking BLPOP/BZPOPMIN/BLMOVE, ReplyError texts (WRONGTYPE...), reconnect after
 CLIENT KILL (also a subscriber's re-subscribe), MONITOR, enableAutoPipelining with the
 connectionName and db options, stringNumbers, keyspace notifications as pmessage events.
+And while kvd loads a 1M-key RDB: -LOADING surfaces as a ReplyError, and a default client's
+INFO ready check waits for loading:0 before its queued GET runs.
 
 The script runs against kvd and against redis-server; both runs must pass every step and the
 replies the script records (its RESULTS line) must be identical. Nothing is skipped: a missing
@@ -25,8 +27,12 @@ def test_ioredis():
     node_clients.differential("ioredis_e2e.mjs", "ioredis")
 
 
+def test_ioredis_while_loading():
+    node_clients.while_loading("ioredis_e2e.mjs", "ioredis")
+
+
 def main():
-    return kvdtest.run_tests([test_ioredis])
+    return kvdtest.run_tests([test_ioredis, test_ioredis_while_loading])
 
 
 if __name__ == "__main__":

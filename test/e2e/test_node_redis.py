@@ -10,7 +10,8 @@ command methods and raw with a wire-type mapping), MULTI/EXEC, execAsPipeline, M
 EXECABORT and WatchError, pub/sub on a dedicated subscriber and (RESP3) on the command connection
 itself, WRONGTYPE and other ErrorReply texts, scanIterator and its hash/set/zset forms,
 sendCommand, BLPOP/BZPOPMIN, reconnect after CLIENT KILL, reset() (RESET and the handshake
-replayed), SSUBSCRIBE/SPUBLISH, MONITOR lines, the database option.
+replayed), SSUBSCRIBE/SPUBLISH, MONITOR lines, the database option. And while kvd loads a
+1M-key RDB: the RESP3 handshake succeeds, commands get -LOADING until the load ends.
 
 Each protocol's run against kvd must pass and record the same replies as against redis-server.
 """
@@ -30,8 +31,12 @@ def test_node_redis_resp3():
     node_clients.differential("node_redis_e2e.mjs", "redis", ["--resp", "3"])
 
 
+def test_node_redis_while_loading():
+    node_clients.while_loading("node_redis_e2e.mjs", "redis", ["--resp", "3"])
+
+
 def main():
-    return kvdtest.run_tests([test_node_redis_resp2, test_node_redis_resp3])
+    return kvdtest.run_tests([test_node_redis_resp2, test_node_redis_resp3, test_node_redis_while_loading])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 // Run by test/e2e/test_node_redis.py, which runs it against both servers in both protocols and
 // compares the replies recorded here.
 //
-//   node test/node/node_redis_e2e.mjs --port PORT --resp 2|3 [--server kvd|redis]
+//   node test/node/node_redis_e2e.mjs --port PORT --resp 2|3 [--server kvd|redis] [--only step,step]
 //
 // Prints "ok <check>" per check and "FAIL <step>: <error>" per failed step, then one line
 // "RESULTS <json>" (the replies recorded with rec(); for the same --resp they must be identical
@@ -452,6 +452,30 @@ const steps = {
     try { x.destroy(); } catch { /* not open */ }
   },
 
+  // Only with --only while_loading (test_node_redis.py starts kvd on a large RDB): the handshake
+  // (HELLO, CLIENT SETINFO, SETNAME...) is allowed while loading, as in Redis; commands get
+  // -LOADING as an ErrorReply until the load ends.
+  async while_loading() {
+    const key = arg('--key');
+    const want = arg('--value');
+    const x = await connect({ name: 'nr-loading' });
+    eq((await x.clientInfo()).resp, RESP, 'connected during the load');
+    const info = await x.info('persistence');
+    assert.match(info, /\r\nloading:1\r\n/, 'INFO while loading');
+    ok('INFO says loading:1');
+    await rejects(x.get(key), 'LOADING Redis is loading the dataset in memory', 'GET while loading');
+    const deadline = Date.now() + 60000;
+    let got;
+    while (Date.now() < deadline) {
+      got = await x.get(key).catch((e) => e);
+      if (!(got instanceof ErrorReply)) break;
+      assert.match(got.message, /^LOADING /, 'only LOADING errors while loading');
+      await sleep(50);
+    }
+    assert.ok(typeof got === 'string' && got.startsWith(want), `GET ${key} after the load: ${got}`);
+    ok('GET answers once the load ended');
+  },
+
   async databases() {
     const d = await connect({ database: 2 });
     await d.set('db2', 'x');
@@ -461,9 +485,13 @@ const steps = {
   },
 };
 
+// --only a,b runs those steps; by default every step except the while_* ones.
+const only = arg('--only');
+const selected = only ? only.split(',') : Object.keys(steps).filter((n) => !n.startsWith('while_'));
 let passed = 0;
 const failed = [];
-for (const [name, fn] of Object.entries(steps)) {
+for (const name of selected) {
+  const fn = steps[name];
   try {
     await fn();
     passed++;
