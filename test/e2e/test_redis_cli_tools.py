@@ -206,7 +206,14 @@ def test_stat(s, rs):
     eq(keys[0], 0, "--stat keys before the writes")
     eq(keys[-1], 4000, "--stat keys after the writes")
     eq(keys, sorted(keys), "--stat keys never go down")
-    assert mem[-1] - mem[0] >= 3.5e6, f"--stat mem should grow by >= 3.5 MB for 4000 x 1 KB: {rows[0][1]} -> {rows[-1][1]}"
+    if max(mem) == 0:
+        # Under sanitizers the allocator statistics read 0 (INFO used_memory too).
+        eq(redis_cli(s.port, "INFO", "memory").split("used_memory:")[1].split()[0], "0",
+           "--stat mem is 0 only when INFO used_memory is")
+        print("  --stat mem: 0 throughout (no allocator statistics in this build); growth not checked")
+    else:
+        assert mem[-1] - mem[0] >= 3.5e6, \
+            f"--stat mem should grow by >= 3.5 MB for 4000 x 1 KB: {rows[0][1]} -> {rows[-1][1]}"
     assert max(clients) >= clients[0] + 5, f"--stat clients should count the 5 held connections: {clients}"
     assert reqs == sorted(reqs), f"--stat requests never go down: {reqs}"
     assert reqs[-1] - reqs[0] >= 4000, f"--stat requests should count the 4000 SETs: {reqs}"
