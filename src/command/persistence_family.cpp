@@ -69,6 +69,7 @@ bool rdb_save_sync(server_state& s, std::string& error) {
   }
   std::uint64_t dirty = s.rdb.dirty.load();
   std::string path = rdb_path(s);
+  s.rdb.saves.fetch_add(1);
   if (!persist::rdb_save(s.keyspace, path, save_options(s), error)) {
     spdlog::warn("Failed saving the DB: {}", error);
     error = "ERR";
@@ -80,6 +81,22 @@ bool rdb_save_sync(server_state& s, std::string& error) {
   spdlog::info("DB saved on disk: {}", path);
   return true;
 }
+
+namespace {
+
+/// First thing in a forked BGSAVE or rewrite child (Redis closeChildUnusedResourceAfterFork):
+/// default signal actions, and every inherited descriptor above stderr closed, listening
+/// sockets included, so that a child outliving the server never holds its ports. The child
+/// opens its own output file afterwards.
+void child_after_fork() {
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGUSR1, SIG_DFL);
+  if (::close_range(3, ~0U, 0) != 0)
+    for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+}
+
+}  // namespace
 
 bool child_active(const server_state& s) { return s.rdb.child_pid.load() != -1 || s.aofrw.child_pid.load() != -1; }
 
@@ -102,9 +119,7 @@ bool rdb_bgsave_start(server_state& s, std::string& error) {
   pid_t pid = ::fork();
   if (pid == 0) {
     // Child: one thread, a private copy of memory. No logging, no locks, no atexit handlers.
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGUSR1, SIG_DFL);
+    child_after_fork();
     std::string err;
     bool ok = persist::rdb_save(s.keyspace, path, opt, err);
     if (!ok) {
@@ -123,6 +138,7 @@ bool rdb_bgsave_start(server_state& s, std::string& error) {
     return false;
   }
   s.rdb.child_start_ms = util::now_ms();
+  s.rdb.saves.fetch_add(1);
   s.rdb.child_pid = pid;
   spdlog::info("Background saving started by pid {} (fork took {} us)", pid, fork_us);
   return true;
@@ -207,9 +223,7 @@ bool rewrite_start_locked(server_state& s, std::string& error) {
   pid_t pid = ::fork();
   if (pid == 0) {
     // Child: one thread, a private copy of memory. No logging, no locks, no atexit handlers.
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGUSR1, SIG_DFL);
+    child_after_fork();
     std::string tmp = folder + "/temp-rewriteaof-bg-" + std::to_string(::getpid()) + ".aof";
     std::string err;
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -308,7 +322,6 @@ void kill_aof_child(server_state& s) {
 
 bool aof_start_all_locked(server_state& s) {
   std::string err;
-  key_locks all(s.keyspace);
   return aof_rewrite_start(s, err);
 }
 
@@ -327,6 +340,13 @@ persist::aof_paths aof_paths_of(const server_state& s) {
 }
 
 bool aof_rewrite_start(server_state& s, std::string& error) {
+  // The fsyncs of the switch (next incr file, manifest) run before the shard locks are
+  // taken; under them only the switch and the fork remain (the rewrite's point in time).
+  if (auto* w = s.aof.load(); w && s.aofrw.child_pid.load() == -1 && s.rdb.child_pid.load() == -1) {
+    std::string err;
+    if (!w->prepare_rotate(err)) spdlog::warn("AOF rewrite: preparing the next incr file failed: {}", err);
+  }
+  key_locks all(s.keyspace);
   std::lock_guard lk(aof_child_mu);
   return rewrite_start_locked(s, error);
 }
@@ -340,6 +360,8 @@ persist::load_result aof_load_startup(server_state& s,
                                [&](std::string_view data, const std::string& path, std::size_t& consumed) {
                                  auto r = persist::rdb_load_buffer(s.keyspace, data, path, lim);
                                  if (!r.ok) return r.error;
+                                 s.rdb.last_load_keys = r.keys;  // an RDB preamble counts, as in Redis
+                                 s.rdb.last_load_expired = r.expired;
                                  consumed = r.consumed;
                                  return std::string();
                                });
@@ -503,7 +525,16 @@ void kill_rdb_child(server_state& s) {
   }
 }
 
-bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held) {
+bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held, bool force) {
+  // appendonly yes with no base yet: the first rewrite is scheduled (no writer) or running
+  // (a writer in waiting mode). Not while loading: the AOF is on and complete then.
+  if (auto* w = s.aof.load(); s.config.appendonly.load() && !s.loading.load() && (!w || w->waiting_rewrite())) {
+    if (!force) {
+      spdlog::warn("Writing initial AOF, can't exit.");
+      return false;
+    }
+    spdlog::warn("Writing initial AOF. Exit anyway.");
+  }
   {
     std::lock_guard lk(aof_child_mu);
     if (s.aofrw.child_pid.load() != -1) {
@@ -529,7 +560,12 @@ bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool l
 persist::rdb_load_result rdb_load_startup(server_state& s) {
   auto lim = rdb_limits(s);
   lim.progress = &s.loading_progress;  // INFO loading_* fields
-  return persist::rdb_load(s.keyspace, rdb_path(s), lim);
+  auto r = persist::rdb_load(s.keyspace, rdb_path(s), lim);
+  if (r.ok && !r.missing) {
+    s.rdb.last_load_keys = r.keys;
+    s.rdb.last_load_expired = r.expired;
+  }
+  return r;
 }
 
 persist::rdb_load_limits rdb_limits(const server_state& s) {
@@ -592,7 +628,8 @@ void cmd_lastsave(command_context& c) {
 void register_persistence_family(command_table& t) {
   t.add({"save", 1, f_admin | f_noscript | f_no_multi | f_global_lock, 0, 0, 0, cmd_save, "admin slow dangerous"});
   t.add({"bgsave", -1, f_admin | f_noscript | f_global_lock, 0, 0, 0, cmd_bgsave, "admin slow dangerous"});
-  t.add({"bgrewriteaof", 1, f_admin | f_noscript | f_global_lock, 0, 0, 0, cmd_bgrewriteaof, "admin slow dangerous"});
+  // No f_global_lock: aof_rewrite_start() takes every shard lock itself, after the fsyncs.
+  t.add({"bgrewriteaof", 1, f_admin | f_noscript, 0, 0, 0, cmd_bgrewriteaof, "admin slow dangerous"});
   t.add({"lastsave", 1, f_loading | f_stale | f_fast, 0, 0, 0, cmd_lastsave, "admin fast dangerous"});
 }
 

@@ -247,7 +247,10 @@ void info_persistence(info_writer& w, server_state& s) {
   w.field("rdb_last_bgsave_status", rdb.last_bgsave_ok.load() ? "ok" : "err");
   w.field("rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec.load());
   w.field("rdb_current_bgsave_time_sec", child ? (util::now_ms() - rdb.child_start_ms.load()) / 1000 : -1);
+  w.field("rdb_saves", rdb.saves.load());
   w.field("rdb_last_cow_size", 0);
+  w.field("rdb_last_load_keys_expired", rdb.last_load_expired.load());
+  w.field("rdb_last_load_keys_loaded", rdb.last_load_keys.load());
   auto* aof = s.aof.load();
   auto& rw = s.aofrw;
   bool rewriting = rw.child_pid.load() != -1;
@@ -540,6 +543,7 @@ void cmd_config_resetstat(command_context& c) {
   ks.expired_keys = 0;
   ks.keyspace_hits = 0;
   ks.keyspace_misses = 0;
+  c.server.rdb.saves = 0;
   for_each_row(c.server, [](const command_spec& cmd) {
     cmd.stats.calls = 0;
     cmd.stats.usec = 0;
@@ -723,7 +727,7 @@ void cmd_shutdown(command_context& c) {
   if (!c.server.hooks.shutdown) return c.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
   // SAVE, or the save rules unless NOSAVE (Redis prepareForShutdown); every shard lock is held
   // (f_global_lock). A failed save keeps the server up unless FORCE.
-  if (!persistence_shutdown(c.server, save, !nosave, true) && !force)
+  if (!persistence_shutdown(c.server, save, !nosave, true, force) && !force)
     return c.rb.error("ERR Errors trying to SHUTDOWN. Check logs.");
   // Redis sends no reply on success: the connection just closes as the server exits.
   c.client.close_after_reply = true;

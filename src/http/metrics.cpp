@@ -160,6 +160,64 @@ std::string render_metrics(command::server_state& s) {
   e.single("kvd_memory_rss_bytes", "gauge", "Resident set size of the process, bytes.", mem.rss);
   e.single("kvd_memory_peak_bytes", "gauge", "Largest used memory seen, bytes (INFO used_memory_peak).", mem.peak);
 
+  // AOF (INFO persistence aof_*).
+  auto* aof = s.aof.load();
+  auto& rw = s.aofrw;
+  e.single("kvd_aof_enabled", "gauge", "1 when appendonly is yes (INFO aof_enabled).",
+           static_cast<std::int64_t>(s.config.appendonly.load() ? 1 : 0));
+  e.single("kvd_aof_size_bytes", "gauge", "Bytes of the AOF files the manifest lists (INFO aof_current_size).",
+           aof ? aof->current_size() : std::uint64_t{0});
+  e.single("kvd_aof_base_size_bytes", "gauge", "Size of the AOF after the last rewrite or start-up (INFO aof_base_size).",
+           aof ? rw.base_size.load() : std::uint64_t{0});
+  e.single("kvd_aof_pending_bytes", "gauge", "AOF bytes queued and not yet written (INFO aof_buffer_length).",
+           aof ? aof->pending_bytes() : std::uint64_t{0});
+  e.single("kvd_aof_last_write_ok", "gauge", "0 while AOF writes or fsyncs fail (INFO aof_last_write_status), else 1.",
+           static_cast<std::int64_t>(aof && aof->write_error() ? 0 : 1));
+  e.single("kvd_aof_last_fsync_seconds", "gauge", "Duration of the last fdatasync of the AOF, seconds.",
+           aof ? static_cast<double>(aof->last_fsync_us()) / 1e6 : 0.0);
+  {
+    auto& h = persist::aof_fsync_histogram();
+    e.family("kvd_aof_fsync_duration_seconds", "histogram", "Durations of the AOF fdatasync calls, seconds.");
+    std::uint64_t cum = 0;
+    char le[32];
+    for (std::size_t i = 0; i < persist::fsync_histogram::buckets; ++i) {
+      cum += h.counts[i].load(std::memory_order_relaxed);
+      if (i < std::size(persist::fsync_histogram::bounds_seconds))
+        std::snprintf(le, sizeof le, "le=\"%g\"", persist::fsync_histogram::bounds_seconds[i]);
+      else
+        std::snprintf(le, sizeof le, "le=\"+Inf\"");
+      e.sample("kvd_aof_fsync_duration_seconds_bucket", le, cum);
+    }
+    e.sample("kvd_aof_fsync_duration_seconds_sum", "", static_cast<double>(h.sum_us.load()) / 1e6);
+    e.sample("kvd_aof_fsync_duration_seconds_count", "", cum);
+  }
+  e.single("kvd_aof_rewrites_total", "counter", "AOF rewrites started (INFO aof_rewrites).", rw.rewrites.load());
+  e.single("kvd_aof_rewrite_in_progress", "gauge", "1 while an AOF rewrite child runs.",
+           static_cast<std::int64_t>(rw.child_pid.load() != -1 ? 1 : 0));
+  e.single("kvd_aof_last_rewrite_ok", "gauge", "1 when the last AOF rewrite succeeded (INFO aof_last_bgrewrite_status).",
+           static_cast<std::int64_t>(rw.last_ok.load() ? 1 : 0));
+  e.single("kvd_aof_last_rewrite_duration_seconds", "gauge",
+           "Duration of the last AOF rewrite, seconds (-1: none yet; INFO aof_last_rewrite_time_sec).",
+           rw.last_time_sec.load());
+
+  // RDB snapshots (INFO persistence rdb_*).
+  auto& rdb = s.rdb;
+  e.single("kvd_rdb_changes_since_last_save", "gauge", "Writes since the last successful snapshot.", rdb.dirty.load());
+  e.single("kvd_rdb_saves_total", "counter", "Snapshots started: SAVE and BGSAVE (INFO rdb_saves).", rdb.saves.load());
+  e.single("kvd_rdb_bgsave_in_progress", "gauge", "1 while a BGSAVE child runs.",
+           static_cast<std::int64_t>(rdb.child_pid.load() != -1 ? 1 : 0));
+  e.single("kvd_rdb_last_save_timestamp_seconds", "gauge", "Unix time of the last successful snapshot (LASTSAVE).",
+           rdb.lastsave.load() ? rdb.lastsave.load() : s.start_ms / 1000);
+  e.single("kvd_rdb_last_bgsave_ok", "gauge", "1 when the last snapshot succeeded (INFO rdb_last_bgsave_status).",
+           static_cast<std::int64_t>(rdb.last_bgsave_ok.load() ? 1 : 0));
+  e.single("kvd_rdb_last_bgsave_duration_seconds", "gauge",
+           "Duration of the last BGSAVE, seconds (-1: none yet; INFO rdb_last_bgsave_time_sec).",
+           rdb.last_bgsave_time_sec.load());
+  e.single("kvd_fork_duration_seconds", "gauge", "Time the last fork() took, seconds (INFO latest_fork_usec).",
+           static_cast<double>(rdb.last_fork_us.load()) / 1e6);
+  e.single("kvd_replication_offset_bytes", "gauge",
+           "Replication offset (INFO master_repl_offset; 0: kvd has no replication yet).", std::int64_t{0});
+
   auto now = util::now_ms();
   e.single("kvd_uptime_seconds", "gauge", "Seconds since the server started.",
            static_cast<double>(now - s.start_ms) / 1000.0);

@@ -137,6 +137,21 @@ bool read_manifest(const std::string& path, std::vector<manifest_entry>& out, st
   return true;
 }
 
+void fsync_histogram::record(std::int64_t us) noexcept {
+  if (us < 0) us = 0;
+  double sec = static_cast<double>(us) / 1e6;
+  std::size_t i = 0;
+  while (i < std::size(bounds_seconds) && sec > bounds_seconds[i]) ++i;
+  counts[i].fetch_add(1, std::memory_order_relaxed);
+  sum_us.fetch_add(static_cast<std::uint64_t>(us), std::memory_order_relaxed);
+  count.fetch_add(1, std::memory_order_relaxed);
+}
+
+fsync_histogram& aof_fsync_histogram() noexcept {
+  static fsync_histogram h;
+  return h;
+}
+
 bool write_manifest(const std::string& path, const std::vector<manifest_entry>& entries, std::string& error) {
   std::string text;
   for (auto& e : entries) text += "file " + e.name + " seq " + std::to_string(e.seq) + " type " + e.type + "\n";
@@ -336,9 +351,16 @@ void aof_writer::stop() {
     durable_.store(std::max(durable_.load(), appended_.load()));
   }
   for (auto& f : rest) f();
+  {
+    std::lock_guard rl(rotate_mu_);
+    if (prepared_.fd >= 0) ::close(prepared_.fd);  // stays listed, empty: loads as nothing
+    prepared_ = {};
+  }
   std::lock_guard fl(file_mu_);
   for (int fd : retired_fds_) ::close(fd);
   retired_fds_.clear();
+  for (auto& f : old_files_) ::close(f.fd);  // the thread synced them, or gave up on a broken disk
+  old_files_.clear();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -352,9 +374,42 @@ std::uint64_t aof_writer::current_size() const noexcept {
   return others_size_.load() + incr_initial_.load() + written_.load() - incr_start_seq_.load();
 }
 
+bool aof_writer::prepare_rotate(std::string& error) {
+  std::lock_guard rl(rotate_mu_);
+  if (waiting_.load() || prepared_.fd >= 0) return true;
+  std::vector<manifest_entry> next;
+  {
+    std::lock_guard lk(manifest_mu_);
+    next = manifest_;
+  }
+  std::int64_t iseq = manifest_last_incr_seq(next) + 1;
+  next.push_back({incr_name(paths_.filename, iseq), iseq, 'i'});
+  std::string path = paths_.folder() + "/" + next.back().name;
+  int nfd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (nfd < 0) {
+    error = "cannot create AOF file " + path + ": " + errno_text(errno);
+    return false;
+  }
+  // The manifest lists the new, empty file after the current one before any record goes
+  // there: a crash from here on loads the current file and then the empty one.
+  if (!write_manifest(paths_.manifest(), next, error)) {
+    ::close(nfd);
+    ::unlink(path.c_str());
+    return false;
+  }
+  {
+    std::lock_guard lk(manifest_mu_);
+    manifest_ = next;
+  }
+  prepared_ = {nfd, path, iseq};
+  return true;
+}
+
 std::int64_t aof_writer::rotate(std::string& error) {
+  std::lock_guard rl(rotate_mu_);
   std::string folder = paths_.folder();
   bool waiting = waiting_.load();
+  if (!waiting && prepared_.fd >= 0) return switch_prepared(error);
   std::vector<manifest_entry> next;
   std::int64_t iseq = 0;
   std::string path;
@@ -443,8 +498,49 @@ std::int64_t aof_writer::rotate(std::string& error) {
   return iseq;
 }
 
+std::int64_t aof_writer::switch_prepared(std::string& error) {
+  std::lock_guard fl(file_mu_);
+  std::string batch;
+  std::uint64_t end;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_.load()) {
+      error = "the AOF is stopped";
+      return -1;
+    }
+    batch.swap(pending_);
+    end = appended_.load();
+    last_db_ = -1;  // the new file starts with SELECT
+  }
+  // The records queued so far belong to the old file: written there now (no fsync: the
+  // fsync thread makes the old file durable before it counts any record of the new one).
+  if (!batch.empty() && !write_all(batch)) {
+    std::lock_guard lk(mu_);
+    batch += pending_;
+    pending_.swap(batch);
+    error = "cannot write " + incr_path_ + ": " + errno_text(write_errno_.load());
+    return -1;
+  }
+  written_.store(end, std::memory_order_release);
+  if (policy_.load() != fsync_policy::no) unsynced_ += batch;
+  if (unsynced_.empty()) retired_fds_.push_back(fd_);
+  else old_files_.push_back({fd_, std::move(unsynced_), incr_path_});
+  unsynced_.clear();
+  others_size_.fetch_add(incr_initial_.load() + end - incr_start_seq_.load());
+  fd_ = prepared_.fd;
+  ++gen_;
+  incr_path_ = prepared_.path;
+  incr_initial_ = 0;
+  incr_start_seq_ = end;
+  std::int64_t iseq = prepared_.iseq;
+  prepared_ = {};
+  cv_.notify_one();
+  return iseq;
+}
+
 bool aof_writer::finish_rewrite(const manifest_entry& new_base, std::uint64_t base_bytes,
                                 std::int64_t first_kept_incr_seq, std::string& error) {
+  std::lock_guard rl(rotate_mu_);
   std::string folder = paths_.folder();
   std::vector<manifest_entry> cur;
   {
@@ -561,19 +657,21 @@ void aof_writer::when_durable(std::uint64_t seq, std::function<void()> fn) {
   fn();
 }
 
-bool aof_writer::write_all(const std::string& data) {
+bool aof_writer::write_all(const std::string& data) { return write_to(fd_, incr_path_, data); }
+
+bool aof_writer::write_to(int fd, const std::string& path, const std::string& data) {
   struct stat st {};
-  ::fstat(fd_, &st);
+  ::fstat(fd, &st);
   off_t start = st.st_size;
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int e = n < 0 ? errno : EIO;
       write_errno_.store(e);
       // Never leave half a record behind: cut back to where this batch started.
-      if (::ftruncate(fd_, start) != 0) spdlog::error("AOF: cannot truncate {} after a failed write", incr_path_);
+      if (::ftruncate(fd, start) != 0) spdlog::error("AOF: cannot truncate {} after a failed write", path);
       return false;
     }
     done += static_cast<std::size_t>(n);
@@ -584,6 +682,45 @@ bool aof_writer::write_all(const std::string& data) {
 bool aof_writer::stop_requested() {
   std::lock_guard lk(mu_);
   return stop_;
+}
+
+bool aof_writer::sync_old_files(bool& stopping) {
+  for (int attempts = 0;;) {
+    int fd;
+    std::string path;
+    {
+      std::lock_guard fl(file_mu_);
+      if (old_files_.empty()) return true;
+      fd = old_files_.front().fd;
+      path = old_files_.front().path;
+    }
+    auto t0 = util::now_us();
+    if (::fdatasync(fd) == 0) {
+      last_fsync_us_.store(util::now_us() - t0);
+      aof_fsync_histogram().record(last_fsync_us_.load());
+      std::lock_guard fl(file_mu_);
+      retired_fds_.push_back(fd);
+      old_files_.erase(old_files_.begin());
+      if (attempts > 0) {
+        spdlog::info("AOF {} fsync succeeded again", path);
+        write_errno_.store(0);
+      }
+      attempts = 0;
+      continue;
+    }
+    int e = errno;
+    write_errno_.store(e);
+    if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", path, errno_text(e));
+    if (!stopping) stopping = stop_requested();
+    if (stopping && attempts > 20) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // As for the current file: cut back to the last synced offset and write again.
+    std::lock_guard fl(file_mu_);
+    auto& f = old_files_.front();
+    struct stat st {};
+    ::fstat(f.fd, &st);
+    if (::ftruncate(f.fd, st.st_size - static_cast<off_t>(f.unsynced.size())) == 0) write_to(f.fd, f.path, f.unsynced);
+  }
 }
 
 void aof_writer::run() {
@@ -632,29 +769,44 @@ void aof_writer::run() {
       // writing meanwhile (file_mu_ is not held across the fsync).
       // rotate() may switch files meanwhile: it then writes and fsyncs the old file itself
       // (gen_ changes), and the old descriptor stays open until this thread closes it.
-      std::size_t covered;
-      int fd;
-      std::uint64_t gen;
-      {
+      // Old incr files left by rotate() hold records that come before the current file's:
+      // they are made durable first, and `written` is read with none of them left.
+      std::size_t covered = 0;
+      int fd = -1;
+      std::uint64_t gen = 0;
+      bool rotated = false;
+      for (;;) {
+        if (!sync_old_files(stopping)) {
+          gave_up = true;
+          break;
+        }
         std::lock_guard fl(file_mu_);
+        if (!old_files_.empty()) continue;
         covered = unsynced_.size();
         written = written_.load();
         fd = fd_;
         gen = gen_;
+        break;
       }
       int attempts = 0;
-      for (;;) {
+      for (; !gave_up;) {
         auto t0 = util::now_us();
         if (::fdatasync(fd) == 0) {
           last_fsync_us_.store(util::now_us() - t0);
+      aof_fsync_histogram().record(last_fsync_us_.load());
           std::lock_guard fl(file_mu_);
           if (gen == gen_) unsynced_.erase(0, std::min(covered, unsynced_.size()));
           break;
         }
         int e = errno;
         {
+          // rotated: the file is now an old file (or rotate() made it durable); the next
+          // round syncs it before counting anything.
           std::lock_guard fl(file_mu_);
-          if (gen != gen_) break;  // rotated: rotate() made that file durable
+          if (gen != gen_) {
+            rotated = true;
+            break;
+          }
         }
         write_errno_.store(e);
         if (++attempts == 1) spdlog::error("AOF fsync of {} failed: {}; rewriting and retrying", incr_path(), errno_text(e));
@@ -676,10 +828,12 @@ void aof_writer::run() {
           if (write_all(again)) covered = unsynced_.size(), written = written_.load();
         }
       }
-      if (attempts > 0 && !(stopping && attempts > 20)) spdlog::info("AOF {} fsync succeeded again", incr_path());
-      if (attempts > 0) write_errno_.store(0);
-      synced_upto = written;
-      last_sync = clock::now();
+      if (!gave_up && !rotated) {
+        if (attempts > 0) spdlog::info("AOF {} fsync succeeded again", incr_path());
+        if (attempts > 0) write_errno_.store(0);
+        synced_upto = written;
+        last_sync = clock::now();
+      }
     }
     // Under `always` replies wait for the fsync; otherwise a written record counts.
     std::uint64_t durable = policy == fsync_policy::always ? synced_upto : written;

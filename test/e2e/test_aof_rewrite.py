@@ -93,6 +93,19 @@ def stop_child(pid):
     return None
 
 
+def child_sockets(pid):
+    """The socket descriptors open in process `pid` (from /proc/<pid>/fd)."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:"):
+            out.append((int(fd), target))
+    return sorted(out)
+
+
 def start_stopped_child(r, pid, command, reply):
     """Runs `command` (BGSAVE or BGREWRITEAOF) until its child could be stopped; returns it."""
     for _ in range(20):
@@ -204,6 +217,8 @@ def test_replies_while_another_child_runs():
             kid = start_stopped_child(r, proc.pid, "BGREWRITEAOF", "Background append only file rewriting started")
             try:
                 eq(r.info("persistence")["aof_rewrite_in_progress"], 1, "in progress")
+                # The child closed what it inherited: no listening socket stays bound by it.
+                eq(child_sockets(kid), [], "sockets open in the rewrite child")
                 eq(kvdtest.redis_cli(port, "BGREWRITEAOF").strip(),
                    "ERR Background append only file rewriting already in progress")
                 out = kvdtest.redis_cli(port, "BGSAVE").strip()
@@ -220,6 +235,7 @@ def test_replies_while_another_child_runs():
             before = r.info("persistence")["aof_rewrites"]
             kid = start_stopped_child(r, proc.pid, "BGSAVE", "Background saving started")
             try:
+                eq(child_sockets(kid), [], "sockets open in the BGSAVE child")
                 eq(kvdtest.redis_cli(port, "BGREWRITEAOF").strip(), "Background append only file rewriting scheduled")
                 eq(r.info("persistence")["aof_rewrite_scheduled"], 1, "scheduled")
             finally:
@@ -292,6 +308,74 @@ def test_config_set_appendonly():
         proc, port = run_kvd(d, "--appendonly", "yes")
         try:
             same(want, snapshot(port), "restart on the AOF started at runtime")
+        finally:
+            stop(proc, port)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_shutdown_refused_while_the_initial_aof_is_written():
+    """Redis prepareForShutdown: with appendonly switched on at runtime and no base written yet,
+    SHUTDOWN (and SIGTERM) refuse to exit, since the AOF alone could not bring the data back;
+    SHUTDOWN FORCE exits anyway. Once the first rewrite is in, SHUTDOWN works and a restart on
+    the AOF has every key."""
+    d = tempfile.mkdtemp(prefix="kvd-aofrw-")
+    try:
+        proc, port = run_kvd(d, "--appendonly", "no")
+        try:
+            r = redis.Redis(host="127.0.0.1", port=port)
+            p = r.pipeline(transaction=False)
+            for i in range(50000):
+                p.set(f"fill:{i}", "v" * 64)
+            p.execute()
+            r.set("a", "1")
+            # The first rewrite waits behind a BGSAVE whose child is stopped.
+            kid = start_stopped_child(r, proc.pid, "BGSAVE", "Background saving started")
+            try:
+                eq(r.config_set("appendonly", "yes"), True, "CONFIG SET appendonly yes")
+                eq(r.info("persistence")["aof_rewrite_scheduled"], 1, "first rewrite scheduled")
+                for args in (["SHUTDOWN"], ["SHUTDOWN", "NOSAVE"], ["SHUTDOWN", "SAVE"]):
+                    eq(kvdtest.redis_cli(port, *args).strip(), "ERR Errors trying to SHUTDOWN. Check logs.",
+                       " ".join(args))
+                proc.send_signal(signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while "SIGTERM received but errors trying to shut down" not in proc_log(d):
+                    assert time.monotonic() < deadline, f"SIGTERM not handled\n{proc_log(d)}"
+                    time.sleep(0.05)
+                assert proc.poll() is None, "kvd exited on SIGTERM before its first AOF was written"
+                eq(r.get("a"), b"1", "still serving")
+                assert "Writing initial AOF, can't exit." in proc_log(d), proc_log(d)
+            finally:
+                os.kill(kid, signal.SIGCONT)
+            wait_rewrite(r, 0)
+            r.set("b", "2")
+            eq(kvdtest.redis_cli_run(port, "SHUTDOWN").stdout.strip(), "", "SHUTDOWN once the base is in")
+            proc.wait(timeout=30)
+        finally:
+            stop(proc, port)
+        proc, port = run_kvd(d, "--appendonly", "yes")
+        try:
+            r = redis.Redis(host="127.0.0.1", port=port)
+            eq((r.get("a"), r.get("b"), r.dbsize()), (b"1", b"2", 50002), "restart on the AOF")
+            # FORCE exits even while the first rewrite waits.
+            eq(r.config_set("appendonly", "no"), True)
+            kid = start_stopped_child(r, proc.pid, "BGSAVE", "Background saving started")
+            try:
+                eq(r.config_set("appendonly", "yes"), True)
+                cli = subprocess.Popen([kvdtest.REDIS_CLI, "-p", str(port), "SHUTDOWN", "NOSAVE", "FORCE"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 10
+                while "Writing initial AOF. Exit anyway." not in proc_log(d):
+                    assert time.monotonic() < deadline, proc_log(d)
+                    time.sleep(0.05)
+                os.kill(kid, signal.SIGCONT)  # the shutdown kills it, and waits for it
+                proc.wait(timeout=30)
+                cli.wait(timeout=30)
+            finally:
+                try:
+                    os.kill(kid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
         finally:
             stop(proc, port)
     finally:
@@ -412,5 +496,6 @@ def test_kvd_loads_redis_rewritten_aof():
 if __name__ == "__main__":
     kvdtest.main(lambda: kvdtest.run_tests([test_rewrite_under_writes_then_restart, test_replies_while_another_child_runs,
                                             test_auto_rewrite, test_config_set_appendonly,
+                                            test_shutdown_refused_while_the_initial_aof_is_written,
                                             test_bgrewriteaof_with_appendonly_no, test_redis_loads_kvd_rewritten_aof,
                                             test_kvd_loads_redis_rewritten_aof]))

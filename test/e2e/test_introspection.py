@@ -18,8 +18,6 @@ from kvdtest import eq  # noqa: E402
 
 # INFO fields of redis-server 7.0 that kvd does not print, and why.
 LEFT_OUT = {
-    # Not counted by kvd's RDB code (persistence_family.cpp keeps no such counters yet).
-    "rdb_saves", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded",
     # kvd runs commands on several io threads: no event-loop read/write calls to count, no
     # main thread, no reply-buffer resizing (replies are one string per connection).
     "total_reads_processed", "total_writes_processed", "reply_buffer_shrinks", "reply_buffer_expands",

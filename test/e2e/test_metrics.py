@@ -5,7 +5,8 @@ Starts kvd-server (test/e2e/kvdtest.py), fetches /metrics with curl, checks the 
 `promtool check metrics` (Debian's prometheus package, installed by tools/bootstrap) and
 checks that the values move with the traffic: 10 SETs raise kvd_commands_total{cmd="set"}
 by 10, keys and expires per db, keyspace hits/misses, error replies, expired keys,
-subcommands ("config|get"), connections, network bytes, memory and uptime.
+subcommands ("config|get"), connections, network bytes, memory and uptime; then, on a server
+with appendonly yes, the AOF (size, fsync histogram, rewrites) and snapshot families.
 """
 import os
 import re
@@ -49,6 +50,59 @@ def promtool_check(text):
     out = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, timeout=60)
     check(out.returncode == 0, "promtool check metrics passes (rc=%d) %s%s" % (
         out.returncode, out.stdout.decode(errors="replace"), out.stderr.decode(errors="replace")))
+
+
+def persistence_metrics():
+    """AOF and snapshot families with appendonly yes, appendfsync always: writes fill the fsync
+    histogram (cumulative buckets, +Inf == count); BGSAVE and BGREWRITEAOF move their counters."""
+    with kvdtest.server("--appendonly", "yes", "--appendfsync", "always", "--save", "") as s:
+        rc = s.client()
+        _, before = scrape(s.http_port)
+        for i in range(20):
+            rc.set("p%d" % i, "x" * 100)
+        _, mid = scrape(s.http_port)
+        check(mid.get(("kvd_aof_size_bytes", ""), 0) >= 20 * 100, "kvd_aof_size_bytes holds the writes (%s)" %
+              mid.get(("kvd_aof_size_bytes", "")))
+        rc.bgsave()
+        deadline = time.time() + 30
+        while time.time() < deadline and rc.info("persistence")["rdb_bgsave_in_progress"]:
+            time.sleep(0.05)
+        rc.bgrewriteaof()
+        while time.time() < deadline and rc.info("persistence")["aof_rewrite_in_progress"]:
+            time.sleep(0.05)
+        r, after = scrape(s.http_port)
+        promtool_check(r.body)
+        check(after.get(("kvd_aof_enabled", "")) == 1, "kvd_aof_enabled 1")
+        check(0 < after.get(("kvd_aof_size_bytes", ""), 0) <= mid.get(("kvd_aof_size_bytes", "")),
+              "kvd_aof_size_bytes after the rewrite: the compact base (%s)" % after.get(("kvd_aof_size_bytes", "")))
+        check(after.get(("kvd_aof_last_write_ok", "")) == 1, "kvd_aof_last_write_ok 1")
+        check(("kvd_aof_pending_bytes", "") in after, "kvd_aof_pending_bytes present")
+        count = after.get(("kvd_aof_fsync_duration_seconds_count", ""), 0)
+        check(count - before.get(("kvd_aof_fsync_duration_seconds_count", ""), 0) >= 1,
+              "fsync histogram counts the always-policy fsyncs (%s -> %s)" % (
+                  before.get(("kvd_aof_fsync_duration_seconds_count", "")), count))
+        buckets = sorted((float(lbl.split('"')[1]), v) for (n, lbl), v in after.items()
+                         if n == "kvd_aof_fsync_duration_seconds_bucket")
+        values = [v for _, v in buckets]
+        check(len(buckets) >= 10 and values == sorted(values) and buckets[-1] == (float("inf"), count),
+              "fsync buckets are cumulative and end with +Inf == count (%s)" % buckets)
+        check(after.get(("kvd_aof_fsync_duration_seconds_sum", ""), -1) >= 0, "fsync sum present")
+        check(after.get(("kvd_aof_rewrites_total", "")) == before.get(("kvd_aof_rewrites_total", "")) + 1,
+              "BGREWRITEAOF raises kvd_aof_rewrites_total")
+        check(after.get(("kvd_aof_last_rewrite_ok", "")) == 1 and after.get(("kvd_aof_rewrite_in_progress", "")) == 0,
+              "rewrite finished ok")
+        check(after.get(("kvd_rdb_saves_total", "")) == before.get(("kvd_rdb_saves_total", "")) + 1,
+              "BGSAVE raises kvd_rdb_saves_total")
+        check(after.get(("kvd_rdb_last_bgsave_ok", "")) == 1 and after.get(("kvd_rdb_bgsave_in_progress", "")) == 0,
+              "snapshot finished ok")
+        check(abs(after.get(("kvd_rdb_last_save_timestamp_seconds", ""), 0) - time.time()) < 60,
+              "last save timestamp is now")
+        check(before.get(("kvd_rdb_changes_since_last_save", ""), -1) == 0 and
+              after.get(("kvd_rdb_changes_since_last_save", ""), -1) == 0,
+              "changes since last save: 0 at start, 0 after the BGSAVE")
+        check(after.get(("kvd_rdb_last_bgsave_duration_seconds", ""), -1) >= 0, "bgsave duration recorded")
+        check(after.get(("kvd_fork_duration_seconds", ""), 0) > 0, "fork duration recorded")
+        check(("kvd_replication_offset_bytes", "") in after, "replication offset present")
 
 
 def main():
@@ -127,6 +181,7 @@ def main():
         check(abs(after[("kvd_start_time_seconds", "")] - time.time()) < 600, "start time is Unix seconds")
         names = {n for n, _ in after}
         check(all(n.startswith("kvd_") for n in names), "every metric has the kvd_ prefix")
+    persistence_metrics()
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         sys.exit(1)

@@ -151,9 +151,14 @@ def test_bgsave_lastsave_shutdown():
             info = r.info("persistence")
             eq(info["rdb_last_bgsave_status"], "ok", "bgsave status")
             eq(info["rdb_changes_since_last_save"], 0, "dirty after BGSAVE")
+            eq(info["rdb_saves"], 1, "rdb_saves after one BGSAVE")
             assert r.info("stats")["latest_fork_usec"] > 0
             eq(kvdtest.redis_cli(port, "BGSAVE", "SCHEDULE").strip(), "Background saving started", "BGSAVE SCHEDULE")
             wait_bgsave(r)
+            r.save()
+            eq(r.info("persistence")["rdb_saves"], 3, "rdb_saves counts BGSAVE and SAVE")
+            r.config_resetstat()
+            eq(r.info("persistence")["rdb_saves"], 0, "CONFIG RESETSTAT clears rdb_saves")
             # Written after the snapshot: not in it (SHUTDOWN NOSAVE below).
             r.set("later", "x")
             eq(r.info("persistence")["rdb_changes_since_last_save"], 1, "one write counted")
@@ -164,6 +169,10 @@ def test_bgsave_lastsave_shutdown():
         kvd = start(kvd_argv(port, d, "--dbfilename", "snap.rdb"), port, os.path.join(d, "kvd2.log"))
         try:
             same(want, snapshot(port), "kvd restarted on its BGSAVE")
+            info = r.info("persistence")
+            total = sum(v["keys"] for k, v in r.info("keyspace").items() if k.startswith("db"))
+            eq((info["rdb_last_load_keys_loaded"], info["rdb_last_load_keys_expired"]), (total, 0),
+               "rdb_last_load_keys_* after the start-up load (keys of every db)")
             # SHUTDOWN SAVE saves without save rules.
             r.set("later", "y")
             try:

@@ -34,8 +34,10 @@ void persistence_cron(server_state& s);
 /// Before exit (SHUTDOWN, SIGTERM): kills a running BGSAVE child, then saves synchronously
 /// when `save` is true, or when `save_if_rules` and save rules are configured. Takes every
 /// shard lock unless `locks_held`. Returns false (the server must keep running, as Redis)
-/// when the save failed.
-bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held);
+/// when the save failed, or, unless `force` (SHUTDOWN FORCE), while an AOF switched on at
+/// runtime still waits for its first rewrite ("Writing initial AOF, can't exit.": exiting
+/// then would lose the dataset; Redis prepareForShutdown).
+bool persistence_shutdown(server_state& s, bool save, bool save_if_rules, bool locks_held, bool force = false);
 
 /// Kills a running BGSAVE child (SIGUSR1, as Redis killRDBChild), waits for it and removes
 /// its temp file; nothing when none runs.
@@ -63,8 +65,10 @@ persist::load_result aof_load_startup(server_state& s,
 /// `s.aof`. Throws std::runtime_error naming the path on failure.
 persist::aof_writer& aof_open_startup(server_state& s);
 
-/// Starts an AOF rewrite (Redis rewriteAppendOnlyFileBackground): the caller holds every
-/// shard lock. The running writer switches to a new incr file (or, with appendonly yes and
+/// Starts an AOF rewrite (Redis rewriteAppendOnlyFileBackground). Call with no shard lock
+/// held (or every one, inside EXEC): the next incr file and the manifest listing it are
+/// written and fsynced first, then every shard lock is taken for the switch and the fork
+/// only. The running writer switches to the new incr file (or, with appendonly yes and
 /// no writer yet, one is opened on a temp incr file); a forked child writes the new base
 /// (RDB when aof-use-rdb-preamble yes, else commands); persistence_cron() installs it.
 /// With appendonly no the rewrite still writes a base and a manifest (as Redis 7.0).

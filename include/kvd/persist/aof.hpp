@@ -11,8 +11,9 @@
 // cuts the file back to the last good offset and retries; write_error() is set meanwhile so
 // the dispatcher can refuse new writes with -MISCONF.
 //
-// Rewrite (BGREWRITEAOF, Redis 7.0 aof.c rewriteAppendOnlyFileBackground): with every shard
-// lock held the writer switches to a new incr file (rotate(), listed in the manifest at once)
+// Rewrite (BGREWRITEAOF, Redis 7.0 aof.c rewriteAppendOnlyFileBackground): the next incr file
+// is created and listed in the manifest first, with no lock held (prepare_rotate()); then,
+// with every shard lock held, the writer switches to it (rotate(): no fsync under the locks)
 // and a forked child writes the new base from its copy of memory; when the child succeeded,
 // finish_rewrite() (or swap_manifest() with the AOF off) writes the manifest naming the new
 // base and the incr files opened since the fork, atomically, then deletes the old files.
@@ -149,14 +150,24 @@ class aof_writer {
   /// already is). `fn` must be quick and must not call back into the writer.
   void when_durable(std::uint64_t seq, std::function<void()> fn);
 
+  /// First half of rotate(), for a caller that holds no shard lock: creates the next incr
+  /// file `<filename>.<last incr seq + 1>.incr.aof`, empty, and writes the manifest listing
+  /// it after the current one (temp file, fsync, rename, fsync of the directory). Records
+  /// keep going to the current file until rotate(). Idempotent (a prepared file waits for
+  /// the next rotate()); nothing to do in waiting mode. False with `error` when the file or
+  /// the manifest cannot be written (nothing changed).
+  bool prepare_rotate(std::string& error);
+
   /// Switches to a new incr file (BGREWRITEAOF; the caller holds every shard lock, so the
-  /// switch is the rewrite's point in time). Records queued before the call are written to
-  /// the old file and fsynced first; later ones go to the new file, which starts with SELECT.
-  /// Normal mode: creates `<filename>.<last incr seq + 1>.incr.aof` and writes the manifest
-  /// listing it (temp file, fsync, rename) before switching. Waiting mode (wait_rewrite_t):
-  /// starts the temp incr file over, empty (the next base holds everything it had).
-  /// Returns the new incr file's manifest seq (0 in waiting mode), or -1 with `error` (the
-  /// writer then goes on appending to the old file).
+  /// switch is the rewrite's point in time). Records queued before the call go to the old
+  /// file; later ones go to the new file, which starts with SELECT.
+  /// After prepare_rotate() the switch only writes the queued records and swaps descriptors:
+  /// no fsync runs under the caller's locks; the fsync thread makes the old file durable
+  /// before it counts any record of the new one. Without it (normal mode) the old file is
+  /// fsynced and the manifest written here, as prepare_rotate() does. Waiting mode
+  /// (wait_rewrite_t): starts the temp incr file over, empty (the next base holds everything
+  /// it had). Returns the new incr file's manifest seq (0 in waiting mode), or -1 with
+  /// `error` (the writer then goes on appending to the old file).
   std::int64_t rotate(std::string& error);
 
   /// Installs a rewritten base (the child wrote it; it is in the folder under its final name
@@ -210,6 +221,13 @@ class aof_writer {
   bool stop_requested();
   void run();
   bool write_all(const std::string& batch);
+  /// Writes `data` at the end of `fd` (file `path`), cutting a partial write back off.
+  bool write_to(int fd, const std::string& path, const std::string& data);
+  /// rotate() after prepare_rotate() (rotate_mu_ held).
+  std::int64_t switch_prepared(std::string& error);
+  /// Fsync thread: fdatasyncs the old files rotate() left, oldest first, retrying as for
+  /// the current file. False when it gave up (stopping with a broken disk).
+  bool sync_old_files(bool& stopping);
   /// Takes everything queued and writes it (file_mu_ held by the caller). Returns the
   /// bytes written or -1 on error (nothing is lost: the bytes go back to the queue's front).
   long write_pending();
@@ -222,6 +240,21 @@ class aof_writer {
   mutable std::mutex file_mu_;   // serializes write()s to fd_ (flush(), rotate(), the fsync thread)
   std::uint64_t gen_ = 0;        // bumped when fd_ changes (file_mu_)
   std::vector<int> retired_fds_; // old incr files, closed by the fsync thread (file_mu_)
+  /// An old incr file with records not yet fsynced, left by rotate() for the fsync thread.
+  struct old_file {
+    int fd;
+    std::string unsynced;  ///< bytes written since its last successful fsync
+    std::string path;
+  };
+  std::vector<old_file> old_files_;  // (file_mu_)
+  /// The next incr file made by prepare_rotate(), listed in the manifest, not yet switched to.
+  struct prepared_file {
+    int fd = -1;
+    std::string path;
+    std::int64_t iseq = 0;
+  };
+  std::mutex rotate_mu_;   // serializes prepare_rotate(), rotate(), finish_rewrite(); before file_mu_
+  prepared_file prepared_;  // (rotate_mu_)
   mutable std::mutex manifest_mu_;
   std::vector<manifest_entry> manifest_;  // (manifest_mu_)
   std::atomic<bool> waiting_{false};
@@ -280,6 +313,24 @@ std::uint64_t aof_files_size(const aof_paths& paths);
 
 /// State of AOF rewrites at server level (INFO persistence aof_* fields, BGREWRITEAOF). The
 /// running rewrite's plan fields are written before child_pid is set and read after it.
+/// Durations of the AOF writer's fdatasync calls since start-up (every writer, the old incr
+/// files' syncs included), for /metrics `kvd_aof_fsync_duration_seconds` (a Prometheus
+/// histogram). Lock-free: the fsync thread adds, scrapes read.
+struct fsync_histogram {
+  /// Upper bounds of the buckets, seconds; a last implicit bucket is +Inf.
+  static constexpr double bounds_seconds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                              0.025,  0.05,    0.1,    0.25,  0.5,    1.0,  2.5};
+  static constexpr std::size_t buckets = std::size(bounds_seconds) + 1;
+  std::atomic<std::uint64_t> counts[buckets] = {};  ///< per bucket, not cumulative
+  std::atomic<std::uint64_t> sum_us{0};             ///< total duration, microseconds
+  std::atomic<std::uint64_t> count{0};
+  /// Records one fdatasync that took `us` microseconds.
+  void record(std::int64_t us) noexcept;
+};
+
+/// The process-wide fsync histogram.
+fsync_histogram& aof_fsync_histogram() noexcept;
+
 struct aof_rewrite_status {
   std::atomic<int> child_pid{-1};                 ///< running rewrite child, -1 when none
   std::atomic<bool> scheduled{false};             ///< aof_rewrite_scheduled

@@ -109,6 +109,9 @@ struct rdb_status {
   std::atomic<std::int64_t> last_bgsave_time_sec{-1};  ///< duration of the last BGSAVE
   std::atomic<std::int64_t> last_fork_us{0};      ///< INFO latest_fork_usec: locks held for fork()
   std::atomic<bool> scheduled{false};             ///< BGSAVE SCHEDULE pending
+  std::atomic<std::uint64_t> saves{0};            ///< INFO rdb_saves: SAVEs and BGSAVE forks (CONFIG RESETSTAT)
+  std::atomic<std::uint64_t> last_load_keys{0};   ///< INFO rdb_last_load_keys_loaded
+  std::atomic<std::uint64_t> last_load_expired{0};  ///< INFO rdb_last_load_keys_expired
 };
 
 /// Loads the RDB file `path` into `ks` (which should be empty; existing keys are replaced).
