@@ -231,6 +231,67 @@ def test_object_idletime_and_freq(s):
     r.config_set("maxmemory-policy", "noeviction")
 
 
+def test_concurrent_writers_while_evicting():
+    """4 io threads, 4 writers, a transaction loop and a KEYS loop (every shard lock) while
+    allkeys-lru evicts: no deadlock, no client error, memory near the limit."""
+    import threading
+    with kvdtest.server("--io-threads", "4", http=False) as s:
+        r = s.client()
+        limit = setup(r, "allkeys-lru")
+        errors, done = [], threading.Event()
+
+        def writer(w):
+            c = s.client()
+            try:
+                for round_ in range(100):
+                    p = c.pipeline(transaction=False)
+                    for i in range(100):
+                        p.set(f"w{w}:{round_}:{i}", VALUE)
+                        p.get(f"w{w}:{round_ // 2}:{i}")
+                    p.execute()
+            except Exception as e:  # reported below
+                errors.append(f"writer {w}: {e!r}")
+
+        def transactions():
+            c = s.client()
+            try:
+                while not done.is_set():
+                    p = c.pipeline(transaction=True)
+                    p.incr("counter")
+                    p.rpush("list", "x")
+                    p.ltrim("list", 0, 9)
+                    p.execute()
+            except Exception as e:
+                errors.append(f"transactions: {e!r}")
+
+        def scanner():
+            c = s.client()
+            try:
+                while not done.is_set():
+                    c.keys("w0:1:*")
+                    c.dbsize()
+            except Exception as e:
+                errors.append(f"keys: {e!r}")
+
+        threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(4)]
+        others = [threading.Thread(target=transactions, daemon=True), threading.Thread(target=scanner, daemon=True)]
+        for t in threads + others:
+            t.start()
+        deadline = time.monotonic() + 60
+        for t in threads:
+            t.join(max(0.1, deadline - time.monotonic()))
+        done.set()
+        for t in others:
+            t.join(max(0.1, deadline - time.monotonic()))
+        assert not any(t.is_alive() for t in threads + others), "clients stuck: deadlock?"
+        eq(errors, [], "client errors")
+        n = evicted_keys(r)
+        print(f"  concurrent: evicted {n}, dbsize {r.dbsize()}")
+        assert n > 5000, f"evicted only {n}"
+        check_near_limit(r, limit, "concurrent writers")
+        r.config_set("maxmemory", 0)
+
+
 def test_rdb_keeps_idle_and_freq():
     """IDLE / FREQ opcodes: written under an LRU / LFU policy, applied on load, both ways
     between kvd and redis-server (DEBUG RELOAD NOSAVE loads the dump.rdb copied in)."""
@@ -312,7 +373,8 @@ def main():
             test_allkeys_random_takes_old_and_new, test_noeviction_answers_oom,
             test_watched_key_evicted_aborts_exec, test_object_idletime_and_freq,
         ], s)
-    failures += kvdtest.run_tests([test_rdb_keeps_idle_and_freq, test_aof_and_keyspace_events])
+    failures += kvdtest.run_tests([test_concurrent_writers_while_evicting, test_rdb_keeps_idle_and_freq,
+                                   test_aof_and_keyspace_events])
     return failures
 
 
