@@ -43,6 +43,7 @@ struct command_spec;
 class eviction_pool {
  public:
   static constexpr std::size_t capacity = 16;  ///< Redis EVPOOL_SIZE
+  /// One candidate: a key of database `db` and how good it is to evict.
   struct entry {
     std::uint64_t idle = 0;  ///< idle ms (LRU), 255 - counter (LFU), or ULLONG_MAX - expire ms (TTL)
     std::string key;
@@ -108,9 +109,10 @@ void eviction_cron(server_state& s);
 
 /// INFO stats total_eviction_exceeded_time and current_eviction_exceeded_time, in ms.
 struct eviction_exceeded {
-  std::int64_t total_ms = 0;
-  std::int64_t current_ms = 0;
+  std::int64_t total_ms = 0;    ///< all time over the limit (ended periods + the current one)
+  std::int64_t current_ms = 0;  ///< the current period over the limit, 0 when under it
 };
+/// The times above for INFO stats (Redis genRedisInfoString). Thread-safe.
 [[nodiscard]] eviction_exceeded eviction_exceeded_times(const eviction_state& e) noexcept;
 
 /// CONFIG RESETSTAT: clears evicted_keys and the exceeded times (Redis resetServerStats).
