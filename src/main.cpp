@@ -195,6 +195,8 @@ int main(int argc, char** argv) {
       if (level <= spdlog::level::info) spdlog::info("loglevel set to {}", cfg.loglevel.get());
     }
     if (name == "appendonly") command::aof_config_changed(state);  // starts (rewrite) or stops the AOF
+    // Redis updateMaxmemory: a new limit starts evicting at once (the cron), not at the next command.
+    if (name == "maxmemory") state.eviction.running = true;
     persist::fsync_policy p;
     if (name == "appendfsync" && persist::parse_fsync_policy(cfg.appendfsync.get(), p))
       if (auto* aof = state.aof.load()) aof->set_policy(p);

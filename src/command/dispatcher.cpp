@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "kvd/command/error.hpp"
+#include "kvd/command/eviction.hpp"
 #include "kvd/command/multi.hpp"
 #include "kvd/protocol/resp_writer.hpp"
 #include "kvd/util/clock.hpp"
@@ -271,6 +273,11 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   }
   if (server_.loading.load(std::memory_order_relaxed) && !cmd->has(f_loading) && !c.replaying_aof)
     return reject(nullptr, "LOADING Redis is loading the dataset in memory");
+  // Redis processCommand: above maxmemory, evict before taking the command's locks; with
+  // nothing to evict, refuse commands that may grow memory (eviction.hpp).
+  if (!c.replaying_aof && server_.config.maxmemory.load(std::memory_order_relaxed) > 0 &&
+      reject_for_oom(server_, c, *cmd))
+    return reject(cmd, err::oom);
   persist::aof_writer* aof = c.replaying_aof ? nullptr : server_.aof.load(std::memory_order_acquire);
   // Redis writeCommandsDeniedByDiskError: a failed BGSAVE under save rules
   // (stop-writes-on-bgsave-error), then a failing AOF, refuse writes and PING.

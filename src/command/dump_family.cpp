@@ -9,8 +9,7 @@
 // - a ttl already in the past creates nothing; with REPLACE it deletes the old key and logs
 //   DEL (Redis checkAlreadyExpired);
 // - IDLETIME sets the value's LRU clock (OBJECT IDLETIME reports it) unless an LFU policy is
-//   selected; FREQ, under an LFU policy, sets the LRU clock so that OBJECT FREQ (kvd keeps no
-//   LFU counter: it reports LFU_INIT_VAL decayed by idle minutes) reports min(FREQ, 5).
+//   selected; FREQ, under an LFU policy, sets its LFU counter (OBJECT FREQ reports it).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +22,7 @@
 #include "kvd/command/server_state.hpp"
 #include "kvd/persist/rdb.hpp"
 #include "kvd/store/keyspace.hpp"
+#include "kvd/store/lru.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/numbers.hpp"
 
@@ -30,9 +30,6 @@ namespace kvd::command {
 namespace {
 
 using store::value;
-
-// Redis LFU_INIT_VAL (server.h): what OBJECT FREQ reports for a fresh key.
-constexpr std::int64_t lfu_init_val = 5;
 
 /// RESTORE's options after the three fixed arguments; -1 means "not given".
 struct restore_opts {
@@ -43,7 +40,7 @@ struct restore_opts {
 };
 
 bool lfu_policy(const command_context& c) {
-  return c.server.config.maxmemory_policy.get().find("lfu") != std::string::npos;
+  return c.server.config.maxmemory_policy_code.load(std::memory_order_relaxed) & config::policy_flag_lfu;
 }
 
 // ---- Store ops ----
@@ -56,18 +53,14 @@ std::optional<std::string> op_dump(command_context& c, std::string_view key) {
   return persist::dump_payload(*v, c.server.config.rdbcompression.load());
 }
 
-/// Redis objectSetLRUOrLFU for a restored value: IDLETIME moves the LRU clock back unless an
-/// LFU policy is selected; FREQ under an LFU policy is kept as the idle time that makes OBJECT
-/// FREQ report it (capped at LFU_INIT_VAL, the most kvd's decay model can report).
+/// Redis objectSetLRUOrLFU for a restored value: under an LFU policy FREQ sets the counter;
+/// otherwise IDLETIME moves the LRU clock back. The other option is ignored.
 void set_lru_or_lfu(command_context& c, value& v, const restore_opts& o) {
-  auto now = static_cast<std::uint32_t>(util::now_ms() / 1000);
+  std::int64_t now = util::now_ms();
   if (lfu_policy(c)) {
-    if (o.freq < 0) return;
-    std::int64_t f = o.freq < lfu_init_val ? o.freq : lfu_init_val;
-    v.set_lru(now - static_cast<std::uint32_t>((lfu_init_val - f) * 60));
+    if (o.freq >= 0) v.set_lru(store::lfu_from_freq(static_cast<std::uint32_t>(o.freq), now));
   } else if (o.idletime >= 0) {
-    // The LRU clock is Unix seconds mod 2^32: unsigned subtraction wraps as Redis's does.
-    v.set_lru(now - static_cast<std::uint32_t>(o.idletime));
+    v.set_lru(store::lru_from_idle(o.idletime, now));
   }
 }
 

@@ -24,6 +24,7 @@
 #include "kvd/command/persistence.hpp"
 #include "kvd/command/server_state.hpp"
 #include "kvd/store/keyspace.hpp"
+#include "kvd/store/lru.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
 #include "kvd/util/numbers.hpp"
@@ -38,10 +39,9 @@ constexpr std::string_view same_object_err = "ERR source and destination objects
 constexpr std::int64_t llong_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t llong_min = std::numeric_limits<std::int64_t>::min();
 
-// Redis OBJ_SHARED_INTEGERS, OBJ_SHARED_REFCOUNT (INT_MAX) and LFU_INIT_VAL (server.h).
+// Redis OBJ_SHARED_INTEGERS and OBJ_SHARED_REFCOUNT (INT_MAX) (server.h).
 constexpr std::int64_t shared_integers = 10000;
 constexpr std::int64_t shared_refcount = 2147483647;
-constexpr std::int64_t lfu_init_val = 5;
 
 // ---- Helpers ----
 
@@ -76,17 +76,10 @@ std::string c_string_for_error(std::string_view s) {
 }
 
 bool lfu_policy(const command_context& c) {
-  return c.server.config.maxmemory_policy.get().find("lfu") != std::string::npos;
+  return c.server.config.maxmemory_policy_code.load(std::memory_order_relaxed) & config::policy_flag_lfu;
 }
 bool lru_policy(const command_context& c) {
-  return c.server.config.maxmemory_policy.get().find("lru") != std::string::npos;
-}
-
-/// Seconds since the value was last accessed (Redis estimateObjectIdleTime / 1000); the
-/// LRU clock is Unix seconds mod 2^32, so unsigned subtraction handles wrap-around.
-std::int64_t idle_seconds(const value& v) {
-  auto now = static_cast<std::uint32_t>(util::now_ms() / 1000);
-  return static_cast<std::uint32_t>(now - v.lru());
+  return c.server.config.maxmemory_policy_code.load(std::memory_order_relaxed) & config::policy_flag_lru;
 }
 
 // ---- Store ops ----
@@ -125,7 +118,9 @@ bool op_move(database& src, database& dst, std::string_view key) {
   if (!src.lookup_write(key)) return false;
   std::int64_t when = src.expire_of(key);
   if (dst.lookup_write(key)) return false;
-  dst.add(key, src.take(key));
+  value v = src.take(key);
+  std::uint32_t lru = v.lru();  // the same object moves (Redis moveCommand)
+  dst.add(key, std::move(v)).set_lru(lru);
   if (when != -1) dst.set_expire(key, when);
   return true;
 }
@@ -456,11 +451,10 @@ void cmd_object_idletime(command_context& c) {
     return c.rb.error(
         "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching "
         "between policies at runtime LRU and LFU data will take some time to adjust.");
-  c.rb.integer(idle_seconds(*v));
+  c.rb.integer(static_cast<std::int64_t>(store::lru_idle_ms(v->lru(), util::now_ms()) / 1000));
 }
 
-/// kvd keeps no LFU counter: under an LFU policy this reports Redis's initial counter
-/// (LFU_INIT_VAL) decayed by one per idle minute (lfu-decay-time 1), as LFUDecrAndReturn.
+/// The key's LFU counter, decayed by the minutes it was idle (Redis LFUDecrAndReturn).
 void cmd_object_freq(command_context& c) {
   value* v = lookup_notouch(c, c.arg(2));
   if (!v) return c.rb.null();
@@ -468,8 +462,7 @@ void cmd_object_freq(command_context& c) {
     return c.rb.error(
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
-  std::int64_t periods = idle_seconds(*v) / 60;
-  c.rb.integer(periods < lfu_init_val ? lfu_init_val - periods : 0);
+  c.rb.integer(store::lfu_decr_and_return(v->lru(), c.server.config.lfu_decay_time.load(), util::now_ms()));
 }
 
 void cmd_object_help(command_context& c) {

@@ -23,6 +23,8 @@
 #include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/glob.hpp"
+#include "kvd/util/memory_meter.hpp"
+#include "kvd/store/lru.hpp"
 
 // jemalloc's control interface, present when kvd-server links jemalloc (weak otherwise).
 extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
@@ -33,19 +35,9 @@ namespace {
 
 std::atomic<std::int64_t> peak_memory{0};
 
-/// Bytes currently allocated by the process's allocator (Redis used_memory).
-std::int64_t used_memory() {
-  if (mallctl) {
-    std::uint64_t epoch = 1;
-    std::size_t sz = sizeof epoch;
-    mallctl("epoch", &epoch, &sz, &epoch, sz);
-    std::size_t allocated = 0;
-    sz = sizeof allocated;
-    if (mallctl("stats.allocated", &allocated, &sz, nullptr, 0) == 0) return static_cast<std::int64_t>(allocated);
-  }
-  struct mallinfo2 mi = mallinfo2();
-  return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
-}
+/// Bytes currently allocated (Redis used_memory): the per-thread jemalloc counters summed
+/// by util/memory_meter.hpp, the same figure the maxmemory check uses.
+std::int64_t used_memory() { return util::memory_meter::used_bytes(); }
 
 /// Resident set size in bytes, from /proc/self/statm.
 std::int64_t rss_bytes() {
@@ -216,7 +208,7 @@ void info_memory(info_writer& w, server_state& s) {
   w.field("rss_overhead_bytes", rss - m.allocator_resident);
   w.field("mem_fragmentation_ratio", fixed2(ratio(rss, used)));
   w.field("mem_fragmentation_bytes", rss - used);
-  w.field("mem_not_counted_for_evict", m.aof_buffer);
+  w.field("mem_not_counted_for_evict", memory_not_counted_for_evict(s));
   w.field("mem_replication_backlog", 0);
   w.field("mem_total_replication_buffers", 0);
   w.field("mem_clients_slaves", 0);
@@ -320,10 +312,11 @@ void info_stats(info_writer& w, server_state& s) {
   w.field("expired_stale_perc", "0.00");
   w.field("expired_time_cap_reached_count", 0);
   w.field("expire_cycle_cpu_milliseconds", ks.expire_cycle_cpu_us.load() / 1000);
-  w.field("evicted_keys", 0);
+  w.field("evicted_keys", s.eviction.evicted_keys.load());
   w.field("evicted_clients", 0);
-  w.field("total_eviction_exceeded_time", 0);
-  w.field("current_eviction_exceeded_time", 0);
+  auto exceeded = eviction_exceeded_times(s.eviction);
+  w.field("total_eviction_exceeded_time", exceeded.total_ms);
+  w.field("current_eviction_exceeded_time", exceeded.current_ms);
   w.field("keyspace_hits", ks.keyspace_hits.load());
   w.field("keyspace_misses", ks.keyspace_misses.load());
   w.field("pubsub_channels", s.pubsub.numchannels());
@@ -541,6 +534,7 @@ void cmd_config_resetstat(command_context& c) {
   st.unexpected_error_replies = 0;
   auto& ks = c.server.keyspace.stats();
   ks.expired_keys = 0;
+  reset_eviction_stats(c.server.eviction);
   ks.keyspace_hits = 0;
   ks.keyspace_misses = 0;
   c.server.rdb.saves = 0;
@@ -615,9 +609,8 @@ void debug_object(command_context& c) {
   } else {
     serialized = v->heap_bytes();
   }
-  std::int64_t now_s = util::now_ms() / 1000;
   std::uint32_t lru = v->lru();
-  std::int64_t idle = std::max<std::int64_t>(0, static_cast<std::int64_t>(static_cast<std::uint32_t>(now_s) - lru));
+  auto idle = static_cast<std::int64_t>(store::lru_idle_ms(lru, util::now_ms()) / 1000);
   char buf[256];
   std::snprintf(buf, sizeof buf, "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u lru_seconds_idle:%lld",
                 static_cast<const void*>(v), static_cast<int>(v->encoding().size()), v->encoding().data(), serialized,

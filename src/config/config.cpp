@@ -37,6 +37,18 @@ std::optional<std::int64_t> parse_memory(std::string_view v) {
   return *n * mul;
 }
 
+int maxmemory_policy_code(std::string_view name) noexcept {
+  static constexpr std::pair<std::string_view, int> codes[] = {
+      {"volatile-lru", policy_volatile_lru},       {"volatile-lfu", policy_volatile_lfu},
+      {"volatile-random", policy_volatile_random}, {"volatile-ttl", policy_volatile_ttl},
+      {"allkeys-lru", policy_allkeys_lru},         {"allkeys-lfu", policy_allkeys_lfu},
+      {"allkeys-random", policy_allkeys_random},   {"noeviction", policy_noeviction},
+  };
+  for (auto& [n, code] : codes)
+    if (n == name) return code;
+  return -1;
+}
+
 namespace {
 
 template <class T>
@@ -258,10 +270,34 @@ registry::registry(server_config& c) : cfg_(c) {
                     "Who may run DEBUG: no, local (loopback clients) or yes. Not changeable at runtime.",
                     c.enable_debug_command, false, {"no", "local", "yes"}));
   add(string_option("dir", "Working directory for data files.", c.dir, false));
-  add(memory_option("maxmemory", "Memory limit in bytes (0 = none). Eviction arrives with its own issue.", c.maxmemory, true));
-  add(string_option("maxmemory-policy", "Eviction policy when maxmemory is reached.", c.maxmemory_policy, true,
-                    {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
-                     "allkeys-random", "noeviction"}));
+  add(memory_option("maxmemory",
+                    "Memory limit in bytes (0 = none). Above it, keys are evicted by maxmemory-policy before "
+                    "each command; with nothing to evict, commands that may grow memory get -OOM.",
+                    c.maxmemory, true));
+  {
+    option o = string_option("maxmemory-policy",
+                             "Which keys to evict above maxmemory: volatile-lru, volatile-lfu, volatile-random, "
+                             "volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random or noeviction.",
+                             c.maxmemory_policy, true,
+                             {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+                              "allkeys-lfu", "allkeys-random", "noeviction"});
+    // Keep the numeric code (read before every command) in step with the name.
+    o.set = [&c, inner = o.set](std::string_view v) -> std::optional<std::string> {
+      if (auto e = inner(v)) return e;
+      c.maxmemory_policy_code = maxmemory_policy_code(c.maxmemory_policy.get());
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  add(int_option("maxmemory-samples", "Keys sampled per database to pick an LRU, LFU or TTL eviction candidate.",
+                 c.maxmemory_samples, 1, INT32_MAX, true));
+  add(int_option("maxmemory-eviction-tenacity",
+                 "Eviction effort per command, 0..100: 10 = 500 us, then +15% per step; 100 = no limit.",
+                 c.maxmemory_eviction_tenacity, 0, 100, true));
+  add(int_option("lfu-log-factor", "LFU counter growth: the higher, the more accesses a counter increment needs.",
+                 c.lfu_log_factor, 0, INT32_MAX, true));
+  add(int_option("lfu-decay-time", "Minutes after which an idle key's LFU counter is decremented (0 = never).",
+                 c.lfu_decay_time, 0, INT32_MAX, true));
   {
     // Redis 7.0: "<seconds> <changes>" pairs, "" for none; CONFIG GET prints the parsed pairs.
     option o = string_option("save",

@@ -16,6 +16,7 @@
 
 #include "kvd/protocol/resp_parser.hpp"
 #include "kvd/util/clock.hpp"
+#include "kvd/util/memory_meter.hpp"
 
 namespace kvd::persist {
 
@@ -266,7 +267,10 @@ void aof_writer::open_incr(const std::string& path, bool truncate) {
   incr_initial_ = static_cast<std::uint64_t>(fst.st_size);
   incr_start_seq_ = origin;
   appended_ = written_ = durable_ = origin;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    util::memory_meter::register_thread();  // it frees the batches io threads allocated
+    run();
+  });
 }
 
 aof_writer::aof_writer(aof_paths paths, fsync_policy policy, wait_rewrite_t) : paths_(std::move(paths)), policy_(policy) {

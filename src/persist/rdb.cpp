@@ -23,7 +23,9 @@ extern "C" {
 
 #include "kvd/store/hash.hpp"
 #include "kvd/store/list.hpp"
+#include "kvd/config/config.hpp"
 #include "kvd/store/listpack.hpp"
+#include "kvd/store/lru.hpp"
 #include "kvd/store/set.hpp"
 #include "kvd/store/zset.hpp"
 #include "kvd/util/clock.hpp"
@@ -740,6 +742,9 @@ class record_sink {
   virtual void select_db(std::uint64_t n, std::size_t at, std::size_t end) = 0;
   /// A key read in database `db`; `expire` is absolute Unix ms or -1.
   virtual void key(int db, std::string&& key, store::value&& v, std::int64_t expire) = 0;
+  /// The IDLE (seconds) and FREQ opcodes that preceded the next key, -1 when absent; called
+  /// just before key() when either was present.
+  virtual void access(std::int64_t idle_s, std::int64_t freq) {}
 };
 
 /// Walks an RDB image (rdbLoadRioWithLoadingCtx): header, opcodes, key records, EOF, CRC.
@@ -763,6 +768,7 @@ class loader {
     res.version = ver;
     int db = 0;
     std::int64_t expire = -1;
+    std::int64_t idle = -1, freq = -1;  // IDLE / FREQ of the next key (Redis lru_idle, lfu_freq)
     std::size_t reported = 0;
     while (true) {
       if (lim_.progress && r_.pos() - reported >= (1u << 20)) {
@@ -782,8 +788,16 @@ class loader {
           doing_ = "read-expire";
           expire = static_cast<std::int64_t>(r_.le(8));
           continue;
-        case op_freq: r_.byte(); continue;
-        case op_idle: r_.len(); continue;
+        case op_freq:
+          doing_ = "read-freq";
+          freq = r_.byte();
+          continue;
+        case op_idle: {
+          doing_ = "read-idle";
+          std::uint64_t n = r_.len();
+          idle = n > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(n);
+          continue;
+        }
         case op_eof: break;
         case op_selectdb: {
           doing_ = "read-len";
@@ -822,8 +836,9 @@ class loader {
           std::string key = r_.owned_str();
           doing_ = "read-object-value";
           store::value v = dec_.load_value(t, at);
+          if (idle >= 0 || freq >= 0) sink.access(idle, freq);
           sink.key(db, std::move(key), std::move(v), expire);
-          expire = -1;
+          expire = idle = freq = -1;
           continue;
         }
       }
@@ -871,7 +886,13 @@ class keyspace_sink : public record_sink {
     if (n >= static_cast<std::uint64_t>(ks_.databases()))
       throw load_error{at, "DB index " + std::to_string(n) + " is out of range (databases " + std::to_string(ks_.databases()) + ")"};
   }
+  void access(std::int64_t idle_s, std::int64_t freq) override {
+    idle_ = idle_s;
+    freq_ = freq;
+  }
   void key(int db, std::string&& key, store::value&& v, std::int64_t expire) override {
+    std::int64_t idle = idle_, freq = freq_;
+    idle_ = freq_ = -1;
     if (expire >= 0 && expire < now_) {
       ++res_.expired;
       return;
@@ -879,8 +900,14 @@ class keyspace_sink : public record_sink {
     auto& d = ks_.db(db);
     auto h = util::hash_bytes(key);
     std::lock_guard lk(d.shard_at(store::database::shard_index(h)).mu);
-    d.set(key, std::move(v));
+    store::value& stored = d.set(key, std::move(v));
     if (expire >= 0) d.set_expire(key, expire);
+    // Redis objectSetLRUOrLFU: FREQ under an LFU policy, else IDLE, sets the access data.
+    if (ks_.lfu()) {
+      if (freq >= 0) stored.set_lru(store::lfu_from_freq(static_cast<std::uint32_t>(freq), util::now_ms()));
+    } else if (idle >= 0) {
+      stored.set_lru(store::lru_from_idle(idle, util::now_ms()));
+    }
     ++res_.keys;
   }
 
@@ -888,6 +915,7 @@ class keyspace_sink : public record_sink {
   store::keyspace& ks_;
   rdb_load_result& res_;
   std::int64_t now_;
+  std::int64_t idle_ = -1, freq_ = -1;
 };
 
 }  // namespace
@@ -908,6 +936,11 @@ bool rdb_write_fd(store::keyspace& ks, int fd, const rdb_save_options& opt, std:
   write_aux(o, "ctime", std::to_string(util::now_ms() / 1000));
   write_aux(o, "used-mem", std::to_string(opt.used_memory));
   write_aux(o, "aof-base", opt.aof_base ? "1" : "0");
+  // Redis rdbSaveKeyValuePair: IDLE (seconds) under an LRU policy, FREQ under an LFU one.
+  int policy = ks.maxmemory_policy();
+  bool save_lru = policy & config::policy_flag_lru, save_lfu = policy & config::policy_flag_lfu;
+  int decay = ks.lfu_decay_time();
+  std::int64_t now = util::now_ms();
   for (int i = 0; i < ks.databases(); ++i) {
     auto& db = ks.db(i);
     std::size_t keys = 0, expires = 0;
@@ -929,6 +962,14 @@ bool rdb_write_fd(store::keyspace& ks, int fd, const rdb_save_options& opt, std:
             o.byte(op_expiretime_ms);
             o.u64le(static_cast<std::uint64_t>(e->val));
           }
+        }
+        if (save_lru) {
+          o.byte(op_idle);
+          o.len(store::lru_idle_ms(n.val.lru(), now) / 1000);
+        }
+        if (save_lfu) {
+          o.byte(op_freq);
+          o.byte(static_cast<std::uint8_t>(store::lfu_decr_and_return(n.val.lru(), decay, now)));
         }
         write_value(o, n.key.view(), n.val, opt.compression);
       });

@@ -12,11 +12,13 @@
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kvd/command/eviction.hpp"
 #include "kvd/command/persistence.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/server/resp_session.hpp"
 #include "kvd/server/supervise.hpp"
 #include "kvd/util/clock.hpp"
+#include "kvd/util/memory_meter.hpp"
 
 #if __has_include("kvd/http/http_listener.hpp")
 #include "kvd/http/http_listener.hpp"
@@ -246,6 +248,7 @@ struct server::impl {
   void run_cron() {
     sample_ops();
     command::persistence_cron(state);  // BGSAVE child reaping, save rules
+    command::eviction_cron(state);     // an eviction that ran out of time budget goes on
     // Active expire: Redis's slow cycle may use 25% of each cron period.
     int hz = std::max(1, state.config.hz.load());
     if (state.config.active_expire_enabled.load())
@@ -344,17 +347,29 @@ int server::run() {
   if (cfg.appendonly) {
     s.state.loading = true;
     supervise::status(cfg, "Loading the append only file");
-    loader = std::thread([&s] { s.load_then_open_aof(); });
+    loader = std::thread([&s] {
+      util::memory_meter::register_thread();
+      s.load_then_open_aof();
+    });
   } else {
     s.state.loading = true;  // the AOF has priority when on (Redis loadDataFromDisk)
     supervise::status(cfg, "Loading the RDB snapshot");
-    loader = std::thread([&s] { s.load_rdb(); });
+    loader = std::thread([&s] {
+      util::memory_meter::register_thread();
+      s.load_rdb();
+    });
   }
 
   int n = std::max(1, cfg.io_threads);
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(n - 1));
-  for (int i = 1; i < n; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  for (int i = 1; i < n; ++i)
+    threads.emplace_back([&s] {
+      util::memory_meter::register_thread();
+      s.ioc.run();
+    });
+  // Every thread kvd starts registers with the used-memory meter (INFO used_memory, maxmemory).
+  util::memory_meter::register_thread();
   s.ioc.run();
   for (auto& t : threads) t.join();
   if (loader.joinable()) loader.join();

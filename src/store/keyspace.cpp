@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kvd/config/config.hpp"
+#include "kvd/store/lru.hpp"
 #include "kvd/util/clock.hpp"
 #include "kvd/util/numbers.hpp"
 
@@ -47,9 +49,29 @@ class shard_guard {
  private:
   std::mutex* m_;
 };
-
-std::uint32_t lru_clock() noexcept { return static_cast<std::uint32_t>(util::now_ms() / 1000); }
 }  // namespace
+
+bool keyspace::lfu() const noexcept {
+  return cfg_ && (cfg_->maxmemory_policy_code.load(std::memory_order_relaxed) & config::policy_flag_lfu);
+}
+
+int keyspace::maxmemory_policy() const noexcept {
+  return cfg_ ? cfg_->maxmemory_policy_code.load(std::memory_order_relaxed) : config::policy_noeviction;
+}
+
+int keyspace::lfu_decay_time() const noexcept {
+  return cfg_ ? cfg_->lfu_decay_time.load(std::memory_order_relaxed) : 1;
+}
+
+std::uint32_t keyspace::fresh_lru() const noexcept { return store::fresh_lru(lfu(), util::now_ms()); }
+
+void keyspace::touch_value(value& v) const noexcept {
+  std::int64_t now = util::now_ms();
+  if (!lfu()) return v.set_lru(lru_clock(now));
+  double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  v.set_lru(lfu_touch(v.lru(), cfg_->lfu_log_factor.load(std::memory_order_relaxed),
+                      cfg_->lfu_decay_time.load(std::memory_order_relaxed), now, r));
+}
 
 database::database(keyspace& ks, int index) : ks_(ks), index_(index) {
   shards_.reserve(shard_count);
@@ -57,7 +79,7 @@ database::database(keyspace& ks, int index) : ks_(ks), index_(index) {
 }
 
 value* database::touch(value* v) noexcept {
-  if (v) v->set_lru(lru_clock());
+  if (v) ks_.touch_value(*v);
   return v;
 }
 
@@ -89,8 +111,9 @@ value* database::lookup_read(std::string_view key) {
 value& database::set(std::string_view key, value v, bool keep_ttl) {
   auto h = util::hash_bytes(key);
   auto& s = *shards_[shard_index(h)];
-  v.set_lru(lru_clock());
+  v.set_lru(ks_.fresh_lru());
   if (auto* n = s.data.find(key, h)) {
+    if (ks_.lfu()) v.set_lru(n->val.lru());  // Redis dbOverwrite keeps the LFU counter
     bool had_expire = n->val.has_expire();
     if (had_expire && !keep_ttl) {
       s.expires.erase(key, h);
@@ -106,7 +129,7 @@ value& database::set(std::string_view key, value v, bool keep_ttl) {
 
 value& database::add(std::string_view key, value v) {
   auto h = util::hash_bytes(key);
-  v.set_lru(lru_clock());
+  v.set_lru(ks_.fresh_lru());
   v.set_has_expire(false);
   return shards_[shard_index(h)]->data.insert_new(key, h, std::move(v))->val;
 }
@@ -157,9 +180,10 @@ void database::rename(std::string_view from, std::string_view to) {
   auto* n = s.data.find(from, h);
   if (!n) return;
   value v = std::move(n->val);
+  std::uint32_t lru = v.lru();  // the same object moves (Redis renameGenericCommand)
   if (when >= 0) s.expires.erase(from, h);
   s.data.erase(from, h);
-  set(to, std::move(v), false);
+  set(to, std::move(v), false).set_lru(lru);
   if (when >= 0) set_expire(to, when);
 }
 

@@ -533,11 +533,12 @@ BOOST_AUTO_TEST_CASE(object_subcommands) {
   BOOST_TEST(run({"OBJECT", "REFCOUNT", "nokey"}) == "nil");
   // Shared integers are off with maxmemory and an LRU/LFU policy.
   auto& cfg = h.state().config;
-  cfg.maxmemory_policy = "allkeys-lru";
+  auto policy = [&](const char* name) { BOOST_TEST(run({"CONFIG", "SET", "maxmemory-policy", name}) == "+OK"); };
+  policy("allkeys-lru");
   BOOST_TEST(run({"OBJECT", "REFCOUNT", "int"}) == "2147483647");
   cfg.maxmemory.store(100 << 20);
   BOOST_TEST(run({"OBJECT", "REFCOUNT", "int"}) == "1");
-  cfg.maxmemory_policy = "noeviction";
+  policy("noeviction");
   BOOST_TEST(run({"OBJECT", "REFCOUNT", "int"}) == "2147483647");
   cfg.maxmemory.store(0);
 
@@ -556,13 +557,14 @@ BOOST_AUTO_TEST_CASE(object_subcommands) {
              "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
              "switching between policies at runtime LRU and LFU data will take some time to adjust.");
   BOOST_TEST(run({"OBJECT", "FREQ", "nokey"}) == "nil");
-  cfg.maxmemory_policy = "allkeys-lfu";
-  BOOST_TEST(run({"OBJECT", "FREQ", "str"}) == "5");
+  policy("allkeys-lfu");
+  BOOST_TEST(run({"SET", "fresh", "v"}) == "+OK");
+  BOOST_TEST(run({"OBJECT", "FREQ", "fresh"}) == "5");  // LFU_INIT_VAL
   BOOST_TEST(run({"OBJECT", "IDLETIME", "str"}) ==
              "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching "
              "between policies at runtime LRU and LFU data will take some time to adjust.");
   BOOST_TEST(run({"OBJECT", "IDLETIME", "nokey"}) == "nil");
-  cfg.maxmemory_policy = "noeviction";
+  policy("noeviction");
 
   BOOST_TEST(run({"OBJECT"}) == "-ERR wrong number of arguments for 'object' command");
   BOOST_TEST(run({"OBJECT", "foo"}) == "-ERR unknown subcommand 'foo'. Try OBJECT HELP.");

@@ -15,6 +15,7 @@
 #include "kvd/command/blocking.hpp"
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
+#include "kvd/command/eviction.hpp"
 #include "kvd/command/introspection.hpp"
 #include "kvd/command/watch.hpp"
 #include "kvd/config/config.hpp"
@@ -80,6 +81,7 @@ struct server_state {
       : keyspace(ks), config(cfg), options(reg), table(t) {
     notifier.channels = &pubsub;
     notifier.flags = &cfg.notify_keyspace_events;
+    ks.set_config(&cfg);  // values keep LRU or LFU data as maxmemory-policy says
   }
 
   store::keyspace& keyspace;
@@ -93,6 +95,7 @@ struct server_state {
   pubsub::monitor_list monitors;  ///< MONITOR clients
   pubsub::notifier notifier;      ///< keyspace notifications: pubsub + notify-keyspace-events
   watch_registry watches;      ///< WATCHed keys (transactions)
+  eviction_state eviction;     ///< maxmemory eviction: pool, INFO evicted_keys (eviction.hpp)
   server_stats stats;
   introspection_state introspection;  ///< slow log, latency monitor, errorstats, CLIENT PAUSE
   server_hooks hooks;

@@ -49,6 +49,23 @@ struct output_buffer_limit {
 /// client-output-buffer-limit classes, in Redis's order.
 enum class client_class { normal = 0, replica = 1, pubsub = 2 };
 
+/// maxmemory-policy codes: Redis's MAXMEMORY_* values (server.h), flag bits in the low byte.
+inline constexpr int policy_flag_lru = 1 << 0;
+inline constexpr int policy_flag_lfu = 1 << 1;
+inline constexpr int policy_flag_allkeys = 1 << 2;
+inline constexpr int policy_volatile_lru = (0 << 8) | policy_flag_lru;
+inline constexpr int policy_volatile_lfu = (1 << 8) | policy_flag_lfu;
+inline constexpr int policy_volatile_ttl = 2 << 8;
+inline constexpr int policy_volatile_random = 3 << 8;
+inline constexpr int policy_allkeys_lru = (4 << 8) | policy_flag_lru | policy_flag_allkeys;
+inline constexpr int policy_allkeys_lfu = (5 << 8) | policy_flag_lfu | policy_flag_allkeys;
+inline constexpr int policy_allkeys_random = (6 << 8) | policy_flag_allkeys;
+inline constexpr int policy_noeviction = 7 << 8;
+
+/// The policy_* code of a maxmemory-policy name (lower case, as CONFIG SET stores it), or
+/// -1 for an unknown name.
+int maxmemory_policy_code(std::string_view name) noexcept;
+
 /// Values of all options. Fields read on hot paths by other threads are atomics.
 struct server_config {
   std::string config_file;            ///< path given with --config ("" = none)
@@ -77,8 +94,14 @@ struct server_config {
   std::atomic<int> hz{10};            ///< background tasks per second (active expire)
   std::atomic<bool> active_expire_enabled{true};
   std::string dir = ".";              ///< working directory for files
-  std::atomic<std::int64_t> maxmemory{0};
+  std::atomic<std::int64_t> maxmemory{0};  ///< bytes; 0 = no limit (eviction.hpp)
   locked_string maxmemory_policy = "noeviction";
+  /// maxmemory-policy as a policy_* code, kept in step with the name for hot-path reads.
+  std::atomic<int> maxmemory_policy_code{policy_noeviction};
+  std::atomic<int> maxmemory_samples{5};             ///< keys sampled per db per eviction round
+  std::atomic<int> maxmemory_eviction_tenacity{10};  ///< 0..100: eviction time budget per command
+  std::atomic<int> lfu_log_factor{10};               ///< LFU counter growth: higher = slower
+  std::atomic<int> lfu_decay_time{1};                ///< minutes per LFU counter decrement (0 = never)
   std::string enable_debug_command = "no";  ///< no | local | yes (Redis 7.0, immutable)
   std::atomic<bool> appendonly{false};       ///< AOF on (CONFIG SET starts it with a rewrite)
   locked_string appendfsync = "everysec";    ///< always | everysec | no

@@ -21,6 +21,10 @@
 #include "kvd/store/dict.hpp"
 #include "kvd/store/value.hpp"
 
+namespace kvd::config {
+struct server_config;
+}
+
 namespace kvd::store {
 
 /// Server-wide counters that INFO stats reports (Redis field names in comments).
@@ -64,13 +68,15 @@ class database {
   /// Returns the live value of `key`, deleting it first if its expire has passed (lazy
   /// expiry); nullptr when absent. Does not touch stats or LRU (Redis LOOKUP_NOTOUCH).
   value* find(std::string_view key);
-  /// As find(), and counts keyspace_hits/misses and updates the LRU clock (reads).
+  /// As find(), and counts keyspace_hits/misses and records the access in the value's
+  /// LRU/LFU field (reads; Redis lookupKeyRead, store/lru.hpp).
   value* lookup_read(std::string_view key);
-  /// As find(), and updates the LRU clock (writes do not count hits/misses).
+  /// As find(), and records the access (writes do not count hits/misses).
   value* lookup_write(std::string_view key) { return touch(find(key)); }
 
   /// Stores `v` at `key`. With keep_ttl false any old expire is removed (SET semantics).
-  /// Returns the stored value.
+  /// The value's LRU/LFU field is a new object's, except that under an LFU policy an
+  /// overwritten key's counter carries over (Redis dbOverwrite). Returns the stored value.
   value& set(std::string_view key, value v, bool keep_ttl = false);
   /// Inserts `v` at `key`, which must be absent (callers checked with find()).
   value& add(std::string_view key, value v);
@@ -84,7 +90,8 @@ class database {
   /// Removes the expire of an existing key; returns true when it had one.
   bool persist(std::string_view key);
 
-  /// Moves `from`'s value and expire to `to` (RENAME); `from` must exist. Replaces `to`.
+  /// Moves `from`'s value, expire and LRU/LFU field to `to` (RENAME); `from` must exist.
+  /// Replaces `to`.
   void rename(std::string_view from, std::string_view to);
   /// Removes `key` and its expire without an expiry check and returns its value (MOVE
   /// hands it to another database). Precondition: the key exists (find() returned it).
@@ -168,6 +175,23 @@ class keyspace {
 
   keyspace_stats& stats() noexcept { return stats_; }
 
+  /// Where accesses read maxmemory-policy, lfu-log-factor and lfu-decay-time to keep values'
+  /// LRU/LFU field (store/lru.hpp); null (the default) keeps LRU clocks. `cfg` must outlive
+  /// the keyspace (server_state sets it).
+  void set_config(const config::server_config* cfg) noexcept { cfg_ = cfg; }
+  /// True when values keep LFU counters (an LFU maxmemory-policy is selected).
+  [[nodiscard]] bool lfu() const noexcept;
+  /// maxmemory-policy as a config::policy_* code (noeviction without a config): the RDB
+  /// writer saves IDLE under an LRU policy and FREQ under an LFU one, as Redis.
+  [[nodiscard]] int maxmemory_policy() const noexcept;
+  /// lfu-decay-time in minutes (1 without a config).
+  [[nodiscard]] int lfu_decay_time() const noexcept;
+  /// The LRU/LFU field of a new object now (Redis createObject).
+  [[nodiscard]] std::uint32_t fresh_lru() const noexcept;
+  /// Records an access in `v`'s LRU/LFU field (Redis lookupKey without LOOKUP_NOTOUCH:
+  /// LRU clock, or LFU decay + logarithmic increment).
+  void touch_value(value& v) const noexcept;
+
   /// Installs the hook told about every key removed by expiry.
   void set_expired_hook(expired_hook h) { expired_hook_ = std::move(h); }
   /// When false, lookups do not delete expired keys' data on read (they still read as
@@ -186,6 +210,7 @@ class keyspace {
   }
 
   std::vector<std::unique_ptr<database>> dbs_;
+  const config::server_config* cfg_ = nullptr;
   keyspace_stats stats_;
   expired_hook expired_hook_;
   std::atomic<bool> active_expire_{true};

@@ -2,7 +2,7 @@
 // pointer to a collection object (list, set, hash, zset; their own issues add them), or a
 // bare listpack (a small collection in its listpack encoding with no object around it, as
 // Redis's robj->ptr points straight at the listpack), plus the per-key metadata Redis keeps
-// in robj: the LRU clock (seconds) and encoding hints.
+// in robj: the LRU/LFU field (store/lru.hpp) and encoding hints.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -161,7 +161,9 @@ class value {
     flags_ = on ? (flags_ | expire_flag) : (flags_ & ~expire_flag);
   }
 
-  /// LRU clock: seconds (mod 2^32) of the last access, for OBJECT IDLETIME and eviction.
+  /// Redis robj->lru (24 bits used): the LRU clock of the last access (seconds mod 2^24) or,
+  /// under an LFU policy, minute << 8 | log counter; store/lru.hpp reads and writes it. For
+  /// OBJECT IDLETIME / FREQ and eviction.
   [[nodiscard]] std::uint32_t lru() const noexcept { return lru_; }
   void set_lru(std::uint32_t s) noexcept { lru_ = s; }
 
