@@ -281,6 +281,9 @@ std::string describe_commands(const user& u, const command_table& table) {
   temp.allowed = u.allowed;
   auto& cats = categories();
   std::vector<bool> applied(cats.size());
+  // Category masks once (each is parsed from the row's text).
+  std::vector<std::pair<std::size_t, std::uint32_t>> masks;
+  for_each_command(table, [&](const command_spec& c) { masks.emplace_back(c.id, command::acl_category_mask(c)); });
   while (true) {
     int best = -1;
     unsigned long mindiff = ~0ul, maxsame = 0;
@@ -288,9 +291,8 @@ std::string describe_commands(const user& u, const command_table& table) {
       if (applied[j]) continue;
       std::uint32_t bit = 1u << j;
       unsigned long on = 0, off = 0;
-      for_each_command(table, [&](const command_spec& c) {
-        if (command::acl_category_mask(c) & bit) (temp.allowed.test(c.id) ? on : off)++;
-      });
+      for (auto [id, m] : masks)
+        if (m & bit) (temp.allowed.test(id) ? on : off)++;
       unsigned long diff = additive ? off : on, same = additive ? on : off;
       if (same > diff && (diff < mindiff || (diff == mindiff && same > maxsame))) {
         best = static_cast<int>(j);
