@@ -112,9 +112,10 @@ constexpr const char* err_unknown = "Unknown command or category name in ACL";
 // ---------------------------------------------------------------------------------------------
 // Rules (Redis 7.0 ACLSetSelector / ACLSetUser)
 
-user make_user(std::string name) {
+user make_user(std::string name, bool pubsub_all) {
   user u;
   u.name = std::move(name);
+  u.allchannels = pubsub_all;
   return u;
 }
 
@@ -124,7 +125,7 @@ user make_default_user(const command_table& table) {
   return u;
 }
 
-std::optional<std::string> apply_rule(user& u, std::string_view op, const command_table& table) {
+std::optional<std::string> apply_rule(user& u, std::string_view op, const command_table& table, bool pubsub_all) {
   auto is = [&](std::string_view w) { return command::iequals(op, w); };
   auto has_space = [](std::string_view p) { return p.find_first_of(std::string_view(" \0", 2)) != std::string_view::npos; };
   if (op.empty()) {
@@ -166,6 +167,7 @@ std::optional<std::string> apply_rule(user& u, std::string_view op, const comman
   } else if (is("reset")) {
     for (auto r : {"resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "-@all"})
       (void)apply_rule(u, r, table);
+    if (pubsub_all) (void)apply_rule(u, "allchannels", table);
   } else if (!op.empty() && (op[0] == '>' || op[0] == '#')) {
     std::string h;
     if (op[0] == '>') {
@@ -515,14 +517,15 @@ void registry::set_requirepass(std::string_view pw) {
   changed_locked();
 }
 
-std::optional<std::string> registry::setuser(std::string_view name, std::span<const std::string_view> rules) {
+std::optional<std::string> registry::setuser(std::string_view name, std::span<const std::string_view> rules,
+                                             bool pubsub_all) {
   if (name.find_first_of(std::string_view(" \0", 2)) != std::string_view::npos)
     return std::string("ERR Usernames can't contain spaces or null characters");
   std::unique_lock lk(mu_);
   auto it = users_.find(name);
-  user u = it == users_.end() ? make_user(std::string(name)) : *it->second;
+  user u = it == users_.end() ? make_user(std::string(name), pubsub_all) : *it->second;
   for (auto r : rules)
-    if (auto e = apply_rule(u, r, table_))
+    if (auto e = apply_rule(u, r, table_, pubsub_all))
       return "ERR Error in ACL SETUSER modifier '" + std::string(r) + "': " + *e;
   users_[std::string(name)] = std::make_shared<user>(std::move(u));
   changed_locked();
@@ -574,7 +577,7 @@ void registry::log_reset() {
 // The ACL file
 
 std::optional<std::vector<user>> parse_acl_file(std::string_view text, std::string_view file,
-                                                const command_table& table, std::string& errors) {
+                                                const command_table& table, std::string& errors, bool pubsub_all) {
   std::vector<user> users;
   std::size_t linenum = 0;
   std::string f(file);
@@ -602,12 +605,12 @@ std::optional<std::vector<user>> parse_acl_file(std::string_view text, std::stri
       errors += "WARNING: Duplicate user '" + std::string(argv[1]) + "' found on line " + std::to_string(linenum) + ". ";
       continue;
     }
-    user u = make_user(std::string(argv[1]));
+    user u = make_user(std::string(argv[1]), pubsub_all);
     bool ok = true;
     for (std::size_t j = 2; j < argv.size(); ++j) {
       std::string_view r = argv[j];
       while (!r.empty() && std::strchr("\t\r\n", r.back())) r.remove_suffix(1);
-      if (auto e = apply_rule(u, r, table)) {
+      if (auto e = apply_rule(u, r, table, pubsub_all)) {
         errors += f + ":" + std::to_string(linenum) + ": " + *e + ". ";
         ok = false;
       }
@@ -784,12 +787,13 @@ std::optional<std::string> load_at_startup(command::server_state& s) {
       if (it != users.end())
         return "Error in user declaration '" + std::string(argv[0]) +
                "': Duplicate user found. A user can only be defined once in config files";
-      user u = argv[0] == "default" ? make_default_user(s.table) : make_user(std::string(argv[0]));
+      bool all = cfg.acl_pubsub_allchannels.load();
+      user u = argv[0] == "default" ? make_default_user(s.table) : make_user(std::string(argv[0]), all);
       if (argv[0] == "default") {
         if (auto d = s.acl.default_user()) u = *d;  // requirepass already applied
       }
       for (std::size_t j = 1; j < argv.size(); ++j)
-        if (auto e = apply_rule(u, argv[j], s.table))
+        if (auto e = apply_rule(u, argv[j], s.table, all))
           return "Error in user declaration '" + std::string(argv[0]) + "': " + *e;
       users.push_back(std::move(u));
     }
@@ -802,7 +806,7 @@ std::optional<std::string> load_at_startup(command::server_state& s) {
     std::string text;
     if (auto e = read_file(cfg.aclfile, text)) return e;
     std::string errors;
-    auto users = parse_acl_file(text, cfg.aclfile, s.table, errors);
+    auto users = parse_acl_file(text, cfg.aclfile, s.table, errors, cfg.acl_pubsub_allchannels.load());
     if (!users) return errors;
     s.acl.replace_all(std::move(*users));
   }
@@ -819,7 +823,7 @@ std::optional<std::string> load_file(command::server_state& s, command::client_c
   std::string text;
   if (auto e = read_file(path, text)) return "ERR " + *e;
   std::string errors;
-  auto users = parse_acl_file(text, path, s.table, errors);
+  auto users = parse_acl_file(text, path, s.table, errors, s.config.acl_pubsub_allchannels.load());
   if (!users) return "ERR " + errors;
   s.acl.replace_all(std::move(*users));
   kill_clients_of(s, self, "");  // Redis frees the old users, disconnecting their clients

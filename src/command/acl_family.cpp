@@ -165,7 +165,8 @@ void cmd_acl_whoami(command_context& c) {
 
 void cmd_acl_setuser(command_context& c) {
   std::vector<std::string_view> rules(c.args.begin() + 3, c.args.end());
-  if (auto e = c.server.acl.setuser(c.arg(2), rules)) return c.rb.error(*e);
+  if (auto e = c.server.acl.setuser(c.arg(2), rules, c.server.config.acl_pubsub_allchannels.load()))
+    return c.rb.error(*e);
   c.rb.simple("OK");
 }
 

@@ -430,6 +430,21 @@ void registry::add_security_options() {
   add(string_option("aclfile", "File of ACL users (\"user <name> <rules>\" lines) loaded at start-up, ACL LOAD and ACL SAVE.",
                     c.aclfile, false));
   add(int_option("acllog-max-len", "Entries ACL LOG keeps.", c.acllog_max_len, 0, INT64_MAX, true));
+  {
+    option o;
+    o.name = "acl-pubsub-default";
+    o.help = "Channels of new and reset ACL users: resetchannels (none) or allchannels.";
+    o.get = [&c] { return std::string(c.acl_pubsub_allchannels.load() ? "allchannels" : "resetchannels"); };
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      std::string s(v);
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (s != "allchannels" && s != "resetchannels")
+        return "argument(s) must be one of the following: allchannels, resetchannels";
+      c.acl_pubsub_allchannels = s == "allchannels";
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
   add(string_option("enable-protected-configs",
                     "Who may CONFIG SET protected options (dir, dbfilename): no, local (loopback clients) or yes.",
                     c.enable_protected_configs, false, {"no", "local", "yes"}));

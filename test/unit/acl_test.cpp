@@ -306,6 +306,19 @@ BOOST_AUTO_TEST_CASE(acl_file_parsing) {
              "ACL rules was performed");
 }
 
+BOOST_AUTO_TEST_CASE(pubsub_default) {
+  BOOST_TEST(run({"CONFIG", "GET", "acl-pubsub-default"}) == "{\"acl-pubsub-default\":\"resetchannels\"}");
+  BOOST_TEST(run({"CONFIG", "SET", "acl-pubsub-default", "allchannels"}) == "+OK");
+  BOOST_TEST(run({"ACL", "SETUSER", "pa"}) == "+OK");
+  BOOST_TEST(run({"ACL", "SETUSER", "pb", "&x"}).starts_with("-ERR Error in ACL SETUSER modifier '&x': Adding a pattern"));
+  BOOST_TEST(run({"ACL", "SETUSER", "pb", "resetchannels", "&x", "reset"}) == "+OK");
+  BOOST_TEST(run({"ACL", "LIST"}) ==
+             "[\"user default on nopass ~* &* +@all\",\"user pa off &* -@all\",\"user pb off sanitize-payload &* -@all\"]");
+  BOOST_TEST(run({"CONFIG", "SET", "acl-pubsub-default", "bad"}) ==
+             "-ERR CONFIG SET failed (possibly related to argument 'acl-pubsub-default') - argument(s) must be one of "
+             "the following: allchannels, resetchannels");
+}
+
 BOOST_AUTO_TEST_CASE(protected_configs) {
   BOOST_TEST(run({"CONFIG", "SET", "dbfilename", "x.rdb"}) ==
              "-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config");

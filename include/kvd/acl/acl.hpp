@@ -78,9 +78,12 @@ struct check_result {
 /// Applies one ACL SETUSER rule (Redis ACLSetUser) to `u`, resolving commands and categories
 /// in `table`. Returns nullopt, or the error text of Redis's ACLSetUserStringError
 /// ("Syntax error", "Unknown command or category name in ACL", ...).
-[[nodiscard]] std::optional<std::string> apply_rule(user& u, std::string_view rule, const command::command_table& table);
-/// A new user as ACL SETUSER creates it: off, no passwords, keys, channels or commands.
-[[nodiscard]] user make_user(std::string name);
+/// `pubsub_all`: acl-pubsub-default allchannels (what "reset" gives).
+[[nodiscard]] std::optional<std::string> apply_rule(user& u, std::string_view rule, const command::command_table& table,
+                                                    bool pubsub_all = false);
+/// A new user as ACL SETUSER creates it: off, no passwords, keys or commands; every channel
+/// when `pubsub_all` (acl-pubsub-default allchannels), else none.
+[[nodiscard]] user make_user(std::string name, bool pubsub_all = false);
 /// The built-in default user: on nopass ~* &* +@all.
 [[nodiscard]] user make_default_user(const command::command_table& table);
 
@@ -144,7 +147,9 @@ class registry {
 
   /// Applies SETUSER rules atomically to `name` (created when missing). Returns the error
   /// reply text ("ERR Error in ACL SETUSER modifier ...") or nullopt.
-  [[nodiscard]] std::optional<std::string> setuser(std::string_view name, std::span<const std::string_view> rules);
+  /// `pubsub_all`: acl-pubsub-default allchannels.
+  [[nodiscard]] std::optional<std::string> setuser(std::string_view name, std::span<const std::string_view> rules,
+                                                   bool pubsub_all = false);
 
   /// Checks `pass` for `name` (Redis ACLCheckUserCredentials): the user, enabled, and nopass
   /// or a matching password hash. Returns the user on success.
@@ -176,7 +181,7 @@ class registry {
 /// ("<file>:<line>: <why>. "); `file` names the source in them.
 [[nodiscard]] std::optional<std::vector<user>> parse_acl_file(std::string_view text, std::string_view file,
                                                                const command::command_table& table,
-                                                               std::string& errors);
+                                                               std::string& errors, bool pubsub_all = false);
 
 // ---- Server glue (acl.cpp; used by the dispatcher, AUTH/HELLO, ACL commands, HTTP)
 

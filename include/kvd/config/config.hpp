@@ -118,6 +118,9 @@ struct server_config {
   std::string aclfile;              ///< users file (start-up, ACL LOAD, ACL SAVE); "" = none
   std::vector<std::string> users;   ///< `user <name> <rules...>` config-file directives (start-up)
   std::atomic<std::int64_t> acllog_max_len{128};  ///< ACL LOG entries kept
+  /// acl-pubsub-default: new (and reset) users get every channel (allchannels) or none
+  /// (resetchannels, Redis 7.0's default).
+  std::atomic<bool> acl_pubsub_allchannels{false};
   /// Who may CONFIG SET protected options (dir, dbfilename): no | local | yes (start-up only).
   std::string enable_protected_configs = "no";
   std::atomic<bool> http_health_auth{false};   ///< /health and /v1/health need credentials
