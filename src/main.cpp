@@ -186,6 +186,12 @@ int main(int argc, char** argv) {
   char exe[4096];
   if (auto n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) state.executable.assign(exe, static_cast<std::size_t>(n));
   command::dispatcher disp(state);
+  // Users from `user` directives or `aclfile`, then requirepass (Redis ACLLoadUsersAtStartup).
+  if (auto err = acl::load_at_startup(state)) {
+    spdlog::critical("Aborting startup because of ACL errors: {}", *err);
+    std::fprintf(stderr, "kvd-server: Aborting startup because of ACL errors: %s\n", err->c_str());
+    return 1;
+  }
   options.on_change = [&cfg, &state](const std::string& name) {
     if (name == "loglevel") {
       // Logged at info under whichever of the old and new levels lets it through.

@@ -804,6 +804,19 @@ void movable_key_indexes(const command_spec& cmd, args_view args, std::vector<st
   for (auto& k : keys_of(cmd, meta_of(cmd), args)) out.push_back(k.pos);
 }
 
+std::uint32_t acl_category_mask(const command_spec& c) { return acl_mask(c); }
+
+void acl_key_positions(const command_spec& cmd, args_view args, std::vector<std::pair<std::size_t, std::uint8_t>>& out) {
+  // Redis ACLSelectorCheckKey: ACCESS needs read permission; INSERT, DELETE, UPDATE need
+  // write. A key without those flags (EXISTS's RO, or no Redis metadata) matches any pattern.
+  for (auto& k : keys_of(cmd, meta_of(cmd), args)) {
+    std::uint8_t need = 0;
+    if (k.flags & k_access) need |= 1;
+    if (k.flags & (k_insert | k_delete | k_update)) need |= 2;
+    out.emplace_back(k.pos, need);
+  }
+}
+
 void written_key_indexes(const command_spec& cmd, args_view args, std::vector<std::size_t>& out) {
   // Keys without flags (no Redis metadata) count as written; RO-only keys are just read.
   for (auto& k : keys_of(cmd, meta_of(cmd), args))

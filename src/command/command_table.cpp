@@ -33,6 +33,7 @@ void fill(command_spec& c, const command_row& r) {
 command_spec& command_table::add(const command_row& row) {
   auto& c = commands_.emplace_back();
   fill(c, row);
+  c.id = next_id_++;
   c.fullname = c.name;
   by_name_[c.name] = &c;
   return c;
@@ -41,6 +42,7 @@ command_spec& command_table::add(const command_row& row) {
 command_spec& command_table::add_sub(command_spec& parent, const command_row& row) {
   auto& c = parent.subcommands.emplace_back();
   fill(c, row);
+  c.id = next_id_++;
   c.fullname = parent.name + "|" + c.name;
   c.parent = &parent;
   return c;
@@ -77,6 +79,7 @@ void register_all_families(command_table& t) {
   register_pubsub_family(t);
   register_introspection_family(t);
   register_dump_family(t);
+  register_acl_family(t);
 }
 
 }  // namespace kvd::command

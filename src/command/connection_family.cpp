@@ -3,6 +3,7 @@
 #include <climits>
 #include <sstream>
 
+#include "kvd/acl/acl.hpp"
 #include "kvd/command/arg_parser.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/error.hpp"
@@ -58,10 +59,17 @@ std::string client_line(const client_context& c, bool blocked) {
     << " multi=" << c.multi_count.load() << " qbuf=" << qbuf
     << " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" << omem
     << " tot-mem=" << qbuf + omem + sizeof(client_context) << " events=" << (omem ? "rw" : "r")
-    << " cmd=" << c.last_command << " user=default redir=-1 resp=" << c.resp << " lib-name=" << c.lib_name
+    << " cmd=" << c.last_command << " user=" << (c.user ? c.user->name : std::string("default"))
+    << " redir=-1 resp=" << c.resp << " lib-name=" << c.lib_name
     << " lib-ver=" << c.lib_ver << "\n";
   return o.str();
 }
+
+}  // namespace
+
+std::string client_info_line(const client_context& c) { return client_line(c, false); }
+
+namespace {
 
 // ---- handlers -------------------------------------------------------------------------
 
@@ -106,14 +114,14 @@ void cmd_hello(command_context& c) {
     ver = static_cast<int>(*v);
     i = 2;
   }
-  std::string_view setname;
-  bool has_setname = false;
+  std::string_view setname, user, pass;
+  bool has_setname = false, has_auth = false;
   for (; i < c.argc(); ++i) {
     bool more = i + 1 < c.argc();
     if (iequals(c.arg(i), "AUTH") && i + 2 < c.argc()) {
-      // Users and passwords arrive with the ACL issue; the default user is "nopass".
-      if (c.arg(i + 1) != "default")
-        return c.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
+      user = c.arg(i + 1);
+      pass = c.arg(i + 2);
+      has_auth = true;
       i += 2;
     } else if (iequals(c.arg(i), "SETNAME") && more) {
       setname = c.arg(++i);
@@ -124,6 +132,15 @@ void cmd_hello(command_context& c) {
       return c.rb.error("ERR Syntax error in HELLO option '" + std::string(c.arg(i)) + "'");
     }
   }
+  // Redis 7.0 helloCommand: AUTH first, then the client must be authenticated.
+  if (has_auth && !acl::authenticate_client(c.server, c.client, user, pass, "hello"))
+    return c.rb.error("WRONGPASS invalid username-password pair or user is disabled.");
+  acl::client_user(c.server, c.client);
+  if (c.server.acl.auth_required() && !c.client.authenticated)
+    return c.rb.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+        "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at "
+        "the same time");
   {
     std::lock_guard lk(c.client.info_mu);
     if (has_setname) c.client.name = setname;
@@ -155,7 +172,10 @@ void cmd_reset(command_context& c) {
     c.client.db = 0;
     c.client.name.clear();
     c.client.resp = 2;
+    // Redis clientSetDefaultAuth: back to the default user, authenticated if it needs no password.
+    c.client.acl_ready = false;
   }
+  acl::client_user(c.server, c.client);
   c.rb.simple("RESET");
 }
 
@@ -277,7 +297,7 @@ void cmd_client_kill(command_context& c) {
         return c.rb.error("ERR Unknown client type '" + std::string(v) + "'");
       type = v;
     } else if (iequals(opt, "USER")) {
-      if (v != "default") return c.rb.error("ERR No such user '" + std::string(v) + "'");
+      if (!c.server.acl.find(v)) return c.rb.error("ERR No such user '" + std::string(v) + "'");
       user = v;
     } else if (iequals(opt, "SKIPME")) {
       if (iequals(v, "yes")) skipme = true;
@@ -296,6 +316,10 @@ void cmd_client_kill(command_context& c) {
     if (laddr && cl->laddr != *laddr) continue;
     if (type && !iequals(*type, "normal") && !iequals(*type, "pubsub")) continue;
     if (type && is_pubsub_client(*cl) != iequals(*type, "pubsub")) continue;
+    if (user) {
+      std::lock_guard lk(cl->info_mu);
+      if ((cl->user ? cl->user->name : std::string("default")) != *user) continue;
+    }
     if (cl->is_http) continue;  // HTTP requests are not Redis connections
     if (skipme && cl->id == c.client.id) continue;
     // Killing oneself stops this connection right after the reply: later pipelined

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "kvd/acl/acl.hpp"
 #include "kvd/command/error.hpp"
 #include "kvd/command/eviction.hpp"
 #include "kvd/command/multi.hpp"
@@ -260,12 +261,19 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
   auto argc = static_cast<int>(args.size());
   if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->handler)
     return reject(cmd, "ERR wrong number of arguments for '" + cmd->fullname + "' command");
+  {
+    std::lock_guard lk(c.info_mu);  // Redis sets c->lastcmd at lookup: rejected commands show too
+    c.last_command = cmd->fullname;
+  }
   if (cmd->has(f_protected) && !protected_command_allowed(server_.config.enable_debug_command, c.addr)) {
     return reject(cmd,
         "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it "
         "from a local connection, otherwise you need to set this option in the configuration file, and then "
         "restart the server.");
   }
+  // Redis 7.0 processCommand: NOAUTH before authentication, then the ACL (inside MULTI at
+  // queue time, and again at EXEC).
+  if (auto denied = acl::check_command(server_, c, *cmd, args)) return reject(cmd, *denied);
   if (c.subs.pubsub_mode && c.resp == 2 && !allowed_in_pubsub(*cmd)) {
     // Redis 7.0 processCommand: a RESP2 connection in pub/sub mode runs only these.
     return reject(cmd, "ERR Can't execute '" + cmd->fullname +
@@ -293,10 +301,6 @@ void dispatcher::execute(client_context& c, args_view args, protocol::reply_buil
       if (int e = aof->write_error())
         return reject(cmd, std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(e));
     }
-  }
-  {
-    std::lock_guard lk(c.info_mu);
-    c.last_command = cmd->fullname;
   }
   if (c.in_multi && !is_transaction_control(*cmd)) {
     if (cmd->has(f_no_multi)) return reject(cmd, "ERR Command not allowed inside a transaction");
@@ -370,8 +374,23 @@ void dispatcher::run_locked(client_context& c, const command_spec& cmd, args_vie
 
 void dispatcher::feed_monitors(const client_context& c, const command_spec& cmd, args_view args, int db) {
   // MONITOR: every executed command but admin and skip_monitor ones (Redis 7.0 call()).
-  if (server_.monitors.count() > 0 && !cmd.has(f_admin) && !cmd.has(f_skip_monitor) && !c.replaying_aof)
+  if (server_.monitors.count() > 0 && !cmd.has(f_admin) && !cmd.has(f_skip_monitor) && !c.replaying_aof) {
+    // Redis 7.0 redactClientCommandArgument: passwords of AUTH and HELLO ... AUTH never show.
+    if (cmd.name == "auth" || cmd.name == "hello") {
+      std::vector<std::string_view> red(args.begin(), args.end());
+      for (std::size_t i = 1; i < red.size(); ++i) {
+        if (cmd.name == "auth") {
+          red[i] = "(redacted)";
+        } else if (iequals(red[i], "auth") && i + 2 < red.size()) {
+          red[i + 1] = red[i + 2] = "(redacted)";
+          i += 2;
+        }
+      }
+      server_.monitors.feed(pubsub::monitor_line(util::now_us(), db, c.addr, red.data(), red.size()));
+      return;
+    }
     server_.monitors.feed(pubsub::monitor_line(util::now_us(), db, c.addr, args.data(), args.size()));
+  }
 }
 
 void dispatcher::exec(client_context& c, const command_spec& cmd, protocol::reply_builder& rb) {
@@ -417,6 +436,11 @@ void dispatcher::exec(client_context& c, const command_spec& cmd, protocol::repl
     std::vector<std::string_view> argv;
     for (auto& q : c.multi_queue) {
       argv.assign(q.argv.begin(), q.argv.end());
+      // Redis 7.0 execCommand: ACL rules are checked again at EXEC.
+      if (auto denied = acl::recheck_queued(server_, c, *q.cmd, argv)) {
+        rb.error(*denied);
+        continue;
+      }
       run_locked(c, *q.cmd, argv, rb, aof, locks, &fx, retry);
     }
     if (aof && !fx.records.empty()) c.aof_seq = append_group(*aof, fx.records);

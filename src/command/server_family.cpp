@@ -505,6 +505,16 @@ void cmd_config_set(command_context& c) {
       if (prev == o)
         return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + std::string(c.arg(i)) +
                           "') - duplicate parameter");
+    if (o->protected_config) {
+      // Redis 7.0 allowProtectedAction: enable-protected-configs yes, or local and a loopback peer.
+      const auto& mode = c.server.config.enable_protected_configs;
+      auto addr = std::string_view(c.client.addr);
+      auto ip = addr.substr(0, addr.rfind(':'));
+      bool local = ip == "127.0.0.1" || ip == "::1";
+      if (!(mode == "yes" || (mode == "local" && local)))
+        return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + std::string(c.arg(i)) +
+                          "') - can't set protected config");
+    }
     if (!o->runtime_mutable)
       return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + std::string(c.arg(i)) +
                         "') - can't set immutable config");

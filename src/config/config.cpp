@@ -269,7 +269,11 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("enable-debug-command",
                     "Who may run DEBUG: no, local (loopback clients) or yes. Not changeable at runtime.",
                     c.enable_debug_command, false, {"no", "local", "yes"}));
-  add(string_option("dir", "Working directory for data files.", c.dir, false));
+  {
+    option o = string_option("dir", "Working directory for data files.", c.dir, false);
+    o.protected_config = true;
+    add(std::move(o));
+  }
   add(memory_option("maxmemory",
                     "Memory limit in bytes (0 = none). Above it, keys are evicted by maxmemory-policy before "
                     "each command; with nothing to evict, commands that may grow memory get -OOM.",
@@ -330,6 +334,7 @@ registry::registry(server_config& c) : cfg_(c) {
       c.dbfilename = std::string(v);
       return std::nullopt;
     };
+    o.protected_config = true;
     add(std::move(o));
   }
   add(bool_option("stop-writes-on-bgsave-error",
@@ -441,6 +446,48 @@ registry::registry(server_config& c) : cfg_(c) {
     };
     add(std::move(o));
   }
+  add_security_options();
+}
+
+void registry::add_security_options() {
+  auto& c = cfg_;
+  {
+    option o;
+    o.name = "requirepass";
+    o.help = "Password of the default user (AUTH <password>, HTTP Bearer); empty = no password.";
+    o.get = [&c] { return c.requirepass.get(); };
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      c.requirepass = std::string(v);
+      c.requirepass_version.fetch_add(1);
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  add(string_option("aclfile", "File of ACL users (\"user <name> <rules>\" lines) loaded at start-up, ACL LOAD and ACL SAVE.",
+                    c.aclfile, false));
+  add(int_option("acllog-max-len", "Entries ACL LOG keeps.", c.acllog_max_len, 0, INT64_MAX, true));
+  {
+    option o;
+    o.name = "acl-pubsub-default";
+    o.help = "Channels of new and reset ACL users: resetchannels (none) or allchannels.";
+    o.get = [&c] { return std::string(c.acl_pubsub_allchannels.load() ? "allchannels" : "resetchannels"); };
+    o.set = [&c](std::string_view v) -> std::optional<std::string> {
+      std::string s(v);
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (s != "allchannels" && s != "resetchannels")
+        return "argument(s) must be one of the following: allchannels, resetchannels";
+      c.acl_pubsub_allchannels = s == "allchannels";
+      return std::nullopt;
+    };
+    add(std::move(o));
+  }
+  add(string_option("enable-protected-configs",
+                    "Who may CONFIG SET protected options (dir, dbfilename): no, local (loopback clients) or yes.",
+                    c.enable_protected_configs, false, {"no", "local", "yes"}));
+  add(bool_option("http-health-auth", "/health and /v1/health need credentials like every other route.",
+                  c.http_health_auth, true));
+  add(bool_option("http-metrics-auth", "/metrics needs credentials (when the default user has a password).",
+                  c.http_metrics_auth, true));
 }
 
 void registry::add(option o) {
@@ -461,6 +508,8 @@ void registry::load(int argc, const char* const* argv) {
   desc.add_options()("config", po::value<std::string>(), "configuration file (INI: name = value)");
   desc.add_options()("help", "print the options and exit");
   desc.add_options()("version", "print the version and exit");
+  // Redis `user <name> <rules...>` lines (several allowed): kept as text for the ACL module.
+  desc.add_options()("user", po::value<std::vector<std::string>>()->composing(), "an ACL user: \"<name> <rules...>\"");
   for (auto& [name, o] : options_) desc.add_options()(name.c_str(), po::value<std::string>(), o.help.c_str());
 
   auto apply = [&](const po::variables_map& vm, const char* source) {
@@ -472,6 +521,11 @@ void registry::load(int argc, const char* const* argv) {
       if (auto e = o.set(v))
         throw config_error(std::string("invalid value for option '") + name + "' (" + source + "): " + *e);
     }
+    if (vm.count("user"))
+      for (auto v : vm["user"].as<std::vector<std::string>>()) {
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        cfg_.users.push_back(v);
+      }
   };
   auto guard = [](auto&& fn) {
     try {

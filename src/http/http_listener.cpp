@@ -162,6 +162,7 @@ class session : public std::enable_shared_from_this<session>,
     try {
       request in{req.method_string(), req.target(), req[bhttp::field::content_type], req[bhttp::field::accept],
                  req.body(), req[bhttp::field::if_none_match]};
+      in.authorization = req[bhttp::field::authorization];
       out = route_request(d_, *ctx_, in);
     } catch (const std::exception& e) {
       spdlog::error("http client {} ({}): {} {}: {}", ctx_->id, ctx_->addr, req.method_string(), req.target(), e.what());

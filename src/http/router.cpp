@@ -12,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "kvd/http/compat_routes.hpp"
+#include "kvd/acl/acl.hpp"
 #include "kvd/http/console.hpp"
 #include "kvd/http/json_reply.hpp"
 #include "kvd/http/metrics.hpp"
@@ -78,9 +79,10 @@ response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-// A Redis error reply as an HTTP response: 409 for WRONGTYPE, 400 for the rest.
+// A Redis error reply as an HTTP response: 409 for WRONGTYPE, 403 for NOPERM, 400 for the rest.
 response redis_error(const reply& r) {
   auto code = error_code_of(r.str);
+  if (code == "NOPERM") return error_response(403, r.str, code);  // the user's ACL refuses it
   return error_response(code == "WRONGTYPE" ? 409 : 400, r.str, code);
 }
 
@@ -465,6 +467,54 @@ const route_row route_table[] = {
 };
 // ROUTES END
 
+// ---- authentication ----
+
+/// Routes served without credentials (see router.hpp).
+bool is_public(command::server_state& s, std::string_view tpl) {
+  if (tpl == "/" || tpl == "/console/{asset}" || tpl == "/v1/openapi.json") return true;
+  if (tpl == "/health" || tpl == "/v1/health" || tpl == "/ready")
+    return !s.config.http_health_auth.load(std::memory_order_relaxed);
+  if (tpl == "/metrics") return !s.config.http_metrics_auth.load(std::memory_order_relaxed);
+  return false;
+}
+
+response unauthorized(std::string_view why) {
+  auto r = error_response(401, why, "UNAUTHORIZED");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kvd\"");
+  return r;
+}
+
+/// Sets the request's user from its Authorization field (each request on its own: a
+/// keep-alive connection may change credentials). Returns a 401 response, or nullopt.
+std::optional<response> authenticate(command::server_state& s, command::client_context& c, const request& req) {
+  c.acl_ready = false;  // the default user, authenticated when it needs no password
+  acl::client_user(s, c);
+  auto h = trim(req.authorization);
+  if (h.empty()) {
+    if (s.acl.auth_required() && !c.authenticated)
+      return unauthorized("authentication required: send Authorization: Bearer <password> or Basic <user:password>");
+    return std::nullopt;
+  }
+  auto sp = h.find(' ');
+  auto scheme = h.substr(0, sp);
+  auto cred = sp == std::string_view::npos ? std::string_view() : trim(h.substr(sp + 1));
+  std::string user = "default", pass;
+  if (command::iequals(scheme, "Bearer")) {
+    pass = cred;
+  } else if (command::iequals(scheme, "Basic")) {
+    auto dec = base64_decode(cred);
+    auto colon = dec ? dec->find(':') : std::string::npos;
+    if (colon == std::string::npos) return unauthorized("malformed Basic credentials");
+    user = dec->substr(0, colon);
+    pass = dec->substr(colon + 1);
+  } else {
+    return unauthorized("unsupported authorization scheme (use Bearer or Basic)");
+  }
+  if (!acl::authenticate_client(s, c, user, pass, "auth"))
+    return unauthorized("WRONGPASS invalid username-password pair or user is disabled.");
+  return std::nullopt;
+}
+
 enum class path_match { no, yes, empty_param, bad_escape };
 
 // Matches `path` against the template `tpl` segment by segment: a literal segment must be
@@ -601,6 +651,8 @@ response route_request(command::dispatcher& d, command::client_context& c, const
     if (matched == path_match::no) continue;
     if (matched != path_match::yes) return path_param_error(matched, params);
     if (!method_listed(row.info.methods, m)) return method_not_allowed(row.info.methods);
+    if (!is_public(d.server(), row.info.path))
+      if (auto denied = authenticate(d.server(), c, req)) return std::move(*denied);
     return row.fn(route_call{d, c, req, *q, opt, m, path, params[0], params[1]});
   }
   return error_response(404, "no such route", "NOT_FOUND");

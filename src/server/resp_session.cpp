@@ -65,9 +65,11 @@ void resp_session::start() {
   client_->subscriber = weak_from_this();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   parser_.set_limits({st.config.proto_max_bulk_len.load(), INT_MAX, 64 * 1024});  // Redis: multibulk length up to INT_MAX
-  // Redis 7.0 protected mode: with no password for the default user (kvd has no AUTH yet),
-  // only clients from 127.0.0.1 and ::1 are served (networking.c clientAcceptHandler).
-  if (st.config.protected_mode.load()) {
+  // Redis createClient: the default user, authenticated when it needs no password. Redis 7.0
+  // protected mode: while the default user has no password, only clients from 127.0.0.1 and
+  // ::1 are served (networking.c clientAcceptHandler).
+  const acl::user* user = acl::client_user(st, *client_);
+  if (st.config.protected_mode.load() && user && user->nopass) {
     auto ep = socket_.remote_endpoint(ec);
     auto a = ep.address();
     bool loopback = !ec && (a == asio::ip::make_address("127.0.0.1") || a == asio::ip::make_address("::1"));

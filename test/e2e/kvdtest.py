@@ -93,7 +93,8 @@ def _tail(path, lines=40):
 
 
 def ping_once(port, timeout=0.5):
-    """True if a RESP PING on 127.0.0.1:port answers +PONG within `timeout` seconds."""
+    """True if a RESP PING on 127.0.0.1:port answers +PONG (or -NOAUTH: the server is up and
+    wants a password, `requirepass` / an ACL file) within `timeout` seconds."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
             s.settimeout(timeout)
@@ -105,7 +106,7 @@ def ping_once(port, timeout=0.5):
                 if not chunk:
                     break
                 buf += chunk
-            return buf.startswith(b"+PONG\r\n")
+            return buf.startswith(b"+PONG\r\n") or buf.startswith(b"-NOAUTH")
     except OSError:
         return False
 

@@ -10,6 +10,10 @@
 
 #include "kvd/pubsub/pubsub.hpp"
 
+namespace kvd::acl {
+struct user;
+}
+
 namespace kvd::command {
 
 /// Implemented by sessions so that other threads can close them (CLIENT KILL, SHUTDOWN).
@@ -70,6 +74,13 @@ struct client_context {
   std::weak_ptr<pubsub::subscriber> subscriber;
   pubsub::client_subscriptions subs;  ///< SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE state, MONITOR flag
 
+  // ---- ACL (acl/acl.hpp). Set up on the first command (acl::client_user); owned by the
+  // connection's strand, `user` written under info_mu (CLIENT LIST, DELUSER read it).
+  bool acl_ready = false;        ///< user and authenticated are set
+  bool authenticated = false;    ///< Redis c->authenticated
+  std::uint64_t acl_gen = 0;     ///< acl::registry generation `user` was read at
+  std::shared_ptr<const acl::user> user;  ///< null after the user was deleted
+
   mutable std::mutex info_mu;  ///< guards the fields below, `db` and `resp` for readers elsewhere
   std::string name;            ///< CLIENT SETNAME
   std::string lib_name, lib_ver;  ///< CLIENT SETINFO
@@ -77,5 +88,9 @@ struct client_context {
   std::atomic<std::size_t> query_buffer_bytes{0};   ///< unparsed input ("qbuf")
   std::atomic<std::size_t> output_buffer_bytes{0};  ///< reply bytes being written ("omem")
 };
+
+/// The CLIENT INFO / CLIENT LIST line of `c` ("id=... user=... resp=...\n"; Redis 7.0
+/// catClientInfoString), as ACL LOG's client-info shows it (connection_family.cpp).
+std::string client_info_line(const client_context& c);
 
 }  // namespace kvd::command

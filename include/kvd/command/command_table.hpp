@@ -112,6 +112,7 @@ struct command_spec {
   handler_fn handler = nullptr;
   std::string acl_categories;  ///< space-separated without '@', e.g. "write string slow"
   std::string fullname;        ///< "config|get" for subcommands, else name
+  std::size_t id = 0;          ///< dense, unique over commands and subcommands (ACL bitmaps)
   const command_spec* parent = nullptr;
   std::deque<command_spec> subcommands;
   mutable command_stats stats;
@@ -143,6 +144,8 @@ class command_table {
   [[nodiscard]] const command_spec* find(std::string_view name) const noexcept;
   /// Every top-level command, in registration order.
   [[nodiscard]] const std::deque<command_spec>& all() const noexcept { return commands_; }
+  /// Number of ids handed out (commands plus subcommands).
+  [[nodiscard]] std::size_t id_count() const noexcept { return next_id_; }
 
  private:
   struct name_hash {
@@ -150,6 +153,7 @@ class command_table {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::deque<command_spec> commands_;
+  std::size_t next_id_ = 0;
   boost::unordered_flat_map<std::string, command_spec*, name_hash, std::equal_to<>> by_name_;
 };
 
@@ -172,6 +176,11 @@ void register_sort_family(command_table& t);    ///< sort_family.cpp: SORT SORT_
 void register_pubsub_family(command_table& t);  ///< pubsub_family.cpp: (P|S)(UN)SUBSCRIBE (S)PUBLISH PUBSUB MONITOR
 void register_introspection_family(command_table& t);  ///< introspection_family.cpp: SLOWLOG LATENCY MEMORY
 void register_multi_family(command_table& t);   ///< multi_family.cpp: MULTI EXEC DISCARD WATCH UNWATCH
+void register_acl_family(command_table& t);     ///< acl_family.cpp: AUTH ACL
+
+/// ACL category bits of a row: its own categories plus those Redis implies from its flags
+/// (server.c setImplicitACLCategories); bit i is acl::categories()[i] (command_family.cpp).
+std::uint32_t acl_category_mask(const command_spec& c);
 
 /// Lower-cases ASCII into `buf` (capacity `cap`); returns the view, or empty if too long.
 std::string_view to_lower(std::string_view s, char* buf, std::size_t cap) noexcept;

@@ -117,6 +117,11 @@ void movable_key_indexes(const command_spec& cmd, args_view args, std::vector<st
 /// (command_family.cpp, from the same key specs as COMMAND GETKEYSANDFLAGS).
 void written_key_indexes(const command_spec& cmd, args_view args, std::vector<std::size_t>& out);
 
+/// Positions of `cmd`'s keys with the permissions an ACL key pattern must grant for each
+/// (bit 1 read, bit 2 write, from the key specs' access/insert/delete/update flags; 0 =
+/// any pattern matches), as Redis 7.0 ACLSelectorCheckCmd (command_family.cpp).
+void acl_key_positions(const command_spec& cmd, args_view args, std::vector<std::pair<std::size_t, std::uint8_t>>& out);
+
 template <class F>
 void for_each_key_index(const command_spec& cmd, std::size_t argc, F&& f) {
   if (cmd.first_key <= 0) return;

@@ -12,6 +12,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "kvd/acl/acl.hpp"
 #include "kvd/command/blocking.hpp"
 #include "kvd/command/client_context.hpp"
 #include "kvd/command/command_table.hpp"
@@ -111,6 +112,9 @@ struct server_state {
   persist::aof_rewrite_status aofrw;  ///< AOF rewrites (BGREWRITEAOF child) and the writers opened
   std::atomic<int> tcp_port{0};   ///< bound RESP port
   std::atomic<int> http_port{0};  ///< bound HTTP port
+  acl::registry acl{table};       ///< users, ACL LOG (acl/acl.hpp)
+  /// config.requirepass_version the ACL registry last applied (acl.cpp sync_requirepass).
+  std::atomic<std::uint64_t> acl_requirepass_version{0};
 };
 
 /// Drops every subscription of `c` (channels, patterns, shard channels) and its MONITOR

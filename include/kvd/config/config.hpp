@@ -133,6 +133,21 @@ struct server_config {
   std::atomic<std::int64_t> latency_monitor_threshold{0};    ///< ms; 0 = latency monitor off
   std::atomic<bool> latency_tracking{true};                  ///< per-command histograms (INFO latencystats)
   locked_string latency_tracking_info_percentiles = "50 99 99.9";  ///< percentiles INFO latencystats shows
+  // Security (Redis 7.0 names; acl/acl.hpp applies them).
+  locked_string requirepass = "";   ///< the default user's password ("" = nopass)
+  /// Bumped by every requirepass change; the ACL registry applies the new value on the next
+  /// command when it differs from the version it applied.
+  std::atomic<std::uint64_t> requirepass_version{0};
+  std::string aclfile;              ///< users file (start-up, ACL LOAD, ACL SAVE); "" = none
+  std::vector<std::string> users;   ///< `user <name> <rules...>` config-file directives (start-up)
+  std::atomic<std::int64_t> acllog_max_len{128};  ///< ACL LOG entries kept
+  /// acl-pubsub-default: new (and reset) users get every channel (allchannels) or none
+  /// (resetchannels, Redis 7.0's default).
+  std::atomic<bool> acl_pubsub_allchannels{false};
+  /// Who may CONFIG SET protected options (dir, dbfilename): no | local | yes (start-up only).
+  std::string enable_protected_configs = "no";
+  std::atomic<bool> http_health_auth{false};   ///< /health and /v1/health need credentials
+  std::atomic<bool> http_metrics_auth{true};   ///< /metrics needs credentials
 };
 
 /// One option: its redis.conf name, help text, and how to read and write it as text.
@@ -140,6 +155,7 @@ struct option {
   std::string name;
   std::string help;
   bool runtime_mutable = true;  ///< CONFIG SET allowed
+  bool protected_config = false;  ///< Redis PROTECTED_CONFIG: CONFIG SET as enable-protected-configs says
   std::string default_value;    ///< get() when the registry was built (CONFIG REWRITE skips defaults)
   std::function<std::string()> get;
   /// Parses and applies `v`; returns an error message (without "ERR") on bad input.
@@ -178,6 +194,7 @@ class registry {
 
  private:
   void add(option o);
+  void add_security_options();  ///< requirepass, aclfile, acllog-max-len, http-*-auth...
   server_config& cfg_;
   std::map<std::string, option> options_;
 };

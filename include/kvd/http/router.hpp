@@ -22,6 +22,11 @@
 //   GET /, GET /console/{asset}       -> the web console's page and assets (console.hpp)
 //   POST /v1/publish/{channel}        -> PUBLISH channel <body>: {"receivers": N}
 //   GET /v1/subscribe/{channel}, GET /v1/psubscribe/{pattern} -> text/event-stream (SSE)
+// Authentication: Authorization Bearer (the default user's password) or Basic (user:password);
+// 401 with WWW-Authenticate when missing or wrong while the default user has a password.
+// Public: the console's page and assets, /v1/openapi.json, /health, /v1/health and /ready
+// (unless http-health-auth yes), /metrics (when http-metrics-auth no). Commands then run
+// under the user's ACL (NOPERM -> 403).
 // The seed stores' routes (`http-compat-routes yes`, compat_routes.hpp): /api/v0/...,
 // /db/{key}, /blobs, /blobs/{key}.
 // Every route that runs a command accepts `?db=N` (default 0). Errors are JSON
@@ -51,6 +56,10 @@ struct request {
   std::string_view accept;        ///< Accept field value, "" when absent
   std::string_view body;          ///< request body bytes
   std::string_view if_none_match = {};  ///< If-None-Match field value, "" when absent (console assets)
+  /// Authorization field value, "" when absent: "Bearer <password of the default user>" or
+  /// "Basic base64(user:password)" for any ACL user. Without valid credentials, while the
+  /// default user has a password, every route but the public ones answers 401.
+  std::string_view authorization = {};
 };
 
 /// A request to turn the connection into a Server-Sent Events stream of pub/sub messages
