@@ -1,0 +1,126 @@
+// TLS for the RESP and HTTP listeners through Asio's OpenSSL support, with Redis 7.0's
+// tls-* options and semantics (redis src/tls.c): the server context built from the options,
+// a holder that CONFIG SET swaps when a tls-* file is reloaded, and maybe_tls_stream, the
+// byte stream a session owns, plain or TLS, so one session implementation serves both.
+// Included only by network .cpp files (the Asio SSL headers are in the network PCH).
+#pragma once
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include "kvd/config/config.hpp"
+
+namespace kvd::net {
+
+/// Longest time a client may take to complete the TLS handshake; then the connection closes.
+inline constexpr std::chrono::seconds tls_handshake_timeout{10};
+
+/// True when some listener serves TLS (tls-port, http-tls or http-tls-port set), i.e. when
+/// the tls-* files must be loaded at start-up and reloaded by CONFIG SET.
+bool tls_enabled(const config::server_config& cfg);
+
+/// Builds the server context from the tls-* options, as Redis's tlsConfigure: certificate
+/// chain (tls-cert-file), private key (tls-key-file, decrypted with tls-key-file-pass), CA
+/// (tls-ca-cert-file / tls-ca-cert-dir, required unless tls-auth-clients is no and
+/// http-tls-auth-clients is no), DH parameters (tls-dh-params-file, else automatic),
+/// tls-protocols (default "TLSv1.2 TLSv1.3"), tls-ciphers, tls-ciphersuites,
+/// tls-prefer-server-ciphers and tls-session-caching / -cache-size / -cache-timeout.
+/// Throws std::runtime_error whose message names the option and the file (or value) at fault
+/// and OpenSSL's reason.
+std::shared_ptr<boost::asio::ssl::context> make_server_context(const config::server_config& cfg);
+
+/// The peer verification mode for a tls-auth-clients value: "yes" requires a client
+/// certificate signed by the CA (verify_peer | verify_fail_if_no_peer_cert), "optional"
+/// verifies one when the client sends it (verify_peer), "no" asks for none (verify_none).
+boost::asio::ssl::verify_mode client_verify_mode(std::string_view auth_clients);
+
+/// The context new TLS connections use. Thread-safe; a connection keeps the context it
+/// started with, so CONFIG SET replacing it affects only later connections (as Redis).
+class context_holder {
+ public:
+  /// The current context (null before set()).
+  [[nodiscard]] std::shared_ptr<boost::asio::ssl::context> get() const {
+    std::lock_guard lk(mu_);
+    return ctx_;
+  }
+  /// Replaces the current context.
+  void set(std::shared_ptr<boost::asio::ssl::context> ctx) {
+    std::lock_guard lk(mu_);
+    ctx_ = std::move(ctx);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_;
+};
+
+/// A connection's byte stream: `Next` (boost::asio::ip::tcp::socket for RESP,
+/// boost::beast::tcp_stream for HTTP), plain or wrapped in server-side TLS. It models
+/// Asio's AsyncReadStream and AsyncWriteStream, so asio::async_write and Beast's
+/// http::async_read/async_write run on it unchanged; the choice is one branch per operation.
+/// Not movable (the TLS layer refers to `next_`). Used from the session's strand only.
+template <class Next>
+class maybe_tls_stream {
+ public:
+  using executor_type = typename Next::executor_type;
+  using next_layer_type = Next;
+  using tls_stream_type = boost::asio::ssl::stream<Next&>;
+
+  /// Plain over `next` when `ctx` is null; else TLS (server side) with `ctx`, whose
+  /// handshake the session starts with async_handshake().
+  maybe_tls_stream(Next&& next, std::shared_ptr<boost::asio::ssl::context> ctx)
+      : next_(std::move(next)), ctx_(std::move(ctx)) {
+    if (ctx_) tls_ = std::make_unique<tls_stream_type>(next_, *ctx_);
+  }
+  maybe_tls_stream(const maybe_tls_stream&) = delete;
+  maybe_tls_stream& operator=(const maybe_tls_stream&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  /// The wrapped stream (for a tcp_stream: timeouts, cancel).
+  Next& next_layer() noexcept { return next_; }
+  /// The TCP socket underneath (endpoints, shutdown, close, native_handle).
+  auto& socket() noexcept {
+    if constexpr (requires { next_.socket(); }) return next_.socket();
+    else return next_;
+  }
+  /// True for a TLS connection.
+  [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
+
+  // For a beast::tcp_stream: its timeouts and cancel().
+  void expires_after(std::chrono::steady_clock::duration d) { next_.expires_after(d); }
+  void expires_never() { next_.expires_never(); }
+  void cancel() { next_.cancel(); }
+
+  /// TLS only: sets the peer verification mode of this connection (client_verify_mode()).
+  void set_verify_mode(boost::asio::ssl::verify_mode m) { tls_->set_verify_mode(m); }
+  /// TLS only: the server-side handshake; `h(error_code)`.
+  template <class Handler>
+  void async_handshake(Handler&& h) {
+    tls_->async_handshake(boost::asio::ssl::stream_base::server, std::forward<Handler>(h));
+  }
+
+  /// AsyncReadStream: `h(error_code, bytes)`.
+  template <class MutableBufferSequence, class Handler>
+  void async_read_some(const MutableBufferSequence& buffers, Handler&& h) {
+    if (tls_) tls_->async_read_some(buffers, std::forward<Handler>(h));
+    else next_.async_read_some(buffers, std::forward<Handler>(h));
+  }
+  /// AsyncWriteStream: `h(error_code, bytes)`.
+  template <class ConstBufferSequence, class Handler>
+  void async_write_some(const ConstBufferSequence& buffers, Handler&& h) {
+    if (tls_) tls_->async_write_some(buffers, std::forward<Handler>(h));
+    else next_.async_write_some(buffers, std::forward<Handler>(h));
+  }
+
+ private:
+  Next next_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_;  ///< kept alive while the connection uses it
+  std::unique_ptr<tls_stream_type> tls_;            ///< null for a plain connection
+};
+
+}  // namespace kvd::net
