@@ -1,6 +1,7 @@
 #include "kvd/net/tls.hpp"
 
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -69,6 +70,36 @@ long protocol_options(const std::string& value) {
 }
 
 }  // namespace
+
+fd_tls_stream::fd_tls_stream(boost::asio::ip::tcp::socket& socket, ssl::context& ctx)
+    : socket_(socket), ssl_(SSL_new(ctx.native_handle())) {
+  if (!ssl_) throw boost::system::system_error(boost::asio::error::no_memory, "SSL_new");
+  boost::system::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  SSL_set_fd(ssl_, static_cast<int>(socket_.native_handle()));
+  SSL_set_accept_state(ssl_);
+  // asio::async_write retries the rest of a buffer after a partial write.
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+}
+
+fd_tls_stream::~fd_tls_stream() { SSL_free(ssl_); }  // the descriptor is the socket's (not closed here)
+
+void fd_tls_stream::set_verify_mode(ssl::verify_mode m) { SSL_set_verify(ssl_, m, nullptr); }
+
+boost::system::error_code fd_tls_stream::error_for(int err) {
+  namespace error = boost::asio::error;
+  if (err == SSL_ERROR_ZERO_RETURN) return error::eof;  // close_notify
+  if (err == SSL_ERROR_SYSCALL) {
+    int e = errno;
+    ERR_clear_error();
+    if (e == 0) return ssl::error::stream_truncated;  // closed without close_notify
+    return {e, boost::system::system_category()};
+  }
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return ssl::error::stream_truncated;
+  return {static_cast<int>(code ? code : err), error::get_ssl_category()};
+}
 
 bool tls_enabled(const config::server_config& cfg) {
   return cfg.tls_port > 0 || (cfg.http_tls && cfg.http_port > 0) || cfg.http_tls_port > 0;

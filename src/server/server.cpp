@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -326,6 +327,9 @@ int server::run() {
   auto& cfg = s.state.config;
   // The certificates first: a bad tls-* file stops start-up (the message names it).
   if (net::tls_enabled(cfg)) s.tls.set(net::make_server_context(cfg));
+  // OpenSSL writes to TLS clients' descriptors itself (net::fd_tls_stream): a client gone
+  // must give EPIPE, not kill the process (Redis ignores SIGPIPE too).
+  std::signal(SIGPIPE, SIG_IGN);
   auto listen_resp = [&](int port, const net::context_holder* tls) {
     std::istringstream binds(cfg.bind);
     std::string addr;

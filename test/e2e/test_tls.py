@@ -7,7 +7,8 @@ test makes with `openssl` in a temporary directory (a CA, a server certificate f
 - curl --cacert https://.../v1/kv/... PUT/GET, and an SSE stream over HTTPS;
 - tls-protocols TLSv1.3 refuses a TLSv1.2-only client (openssl s_client -tls1_2);
 - plain-text bytes sent to the TLS port close that connection only, counted as a failed
-  handshake in the log, while another TLS client keeps working;
+  handshake in the log, while another TLS client keeps working; a client that never starts
+  the handshake is closed after 10 s;
 - a missing certificate file stops start-up with the path in the message;
 - CONFIG GET/SET of the tls-* options: a bad file is refused as Redis refuses it and the
   working context is kept, a good one is loaded for new connections;
@@ -151,6 +152,13 @@ def test_python_redis_ssl(s, c, tls_port):
         big = "x" * (3 * 1024 * 1024)  # several TLS records each way
         r.set("big", big)
         eq(r.get("big"), big, "3 MB value over TLS")
+        # A pipeline: the server reads requests while its replies (many TLS records) go out.
+        p = r.pipeline(transaction=False)
+        for i in range(500):
+            p.set(f"pv{i}", str(i) * 5000)
+            p.get(f"pv{i}")
+        res = p.execute()
+        eq(res[1::2], [str(i) * 5000 for i in range(500)], "pipelined GETs over TLS")
         eq(r.execute_command("CLIENT", "SETNAME", "tlsclient"), "OK", "CLIENT SETNAME")
         lines = s.client().execute_command("CLIENT", "LIST")
         assert "name=tlsclient" in lines, f"TLS client not in CLIENT LIST: {lines}"
@@ -242,6 +250,20 @@ def test_plaintext_on_tls_port(s, c, tls_port):
         eq(cli(tls_port, c, "PING").stdout, "PONG\n", "new TLS clients are served")
     finally:
         r.close()
+
+
+def test_handshake_deadline(s, c, tls_port):
+    """A client that connects and never starts the handshake is closed after 10 s."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", tls_port), timeout=20) as raw:
+        try:
+            eq(raw.recv(64), b"", "closed without a byte")
+        except ConnectionResetError:
+            pass
+    took = time.monotonic() - t0
+    assert 8 <= took <= 15, f"closed after {took:.1f} s, expected about 10 s"
+    wait_for(lambda: "no handshake within 10 s" in s.log(), "the deadline in the log")
+    eq(cli(tls_port, c, "PING").stdout, "PONG\n", "TLS still served")
 
 
 def test_config_get_set(s, c, tls_port):
@@ -380,7 +402,7 @@ def main():
             failures += kvdtest.run_tests([
                 test_redis_cli_tls, test_client_without_certificate_refused, test_python_redis_ssl,
                 test_pubsub_over_tls, test_https_kv, test_https_sse, test_plaintext_on_tls_port,
-                test_config_get_set,
+                test_handshake_deadline, test_config_get_set,
             ], s, c, tls_port)
         failures += kvdtest.run_tests([test_tls13_only, test_missing_cert_stops_startup, test_port_zero_and_https_port],
                                       c)

@@ -136,8 +136,10 @@ BOOST_AUTO_TEST_CASE(tls_enabled_by_any_listener) {
 }
 
 // One byte stream type, both modes: a TLS echo through maybe_tls_stream (handshake, read,
-// asio::async_write) and the same code plain.
-BOOST_AUTO_TEST_CASE(maybe_tls_stream_echo) {
+// asio::async_write) and the same code plain; with asio::ssl::stream (HTTP) and with
+// fd_tls_stream (RESP).
+template <class Tls>
+void echo_test() {
   cert_dir d;
   kvd::config::server_config cfg;
   configure(cfg, d);
@@ -148,7 +150,7 @@ BOOST_AUTO_TEST_CASE(maybe_tls_stream_echo) {
     tcp::acceptor acc(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     tcp::socket client_sock(ioc);
     client_sock.connect(acc.local_endpoint());
-    kvd::net::maybe_tls_stream<tcp::socket> server(acc.accept(), tls ? server_ctx : nullptr);
+    kvd::net::maybe_tls_stream<tcp::socket, Tls> server(acc.accept(), tls ? server_ctx : nullptr);
     BOOST_TEST(server.is_tls() == tls);
     BOOST_TEST(server.socket().is_open());
     std::string got(5, '\0');
@@ -191,6 +193,35 @@ BOOST_AUTO_TEST_CASE(maybe_tls_stream_echo) {
     BOOST_TEST(got == "hello");
     BOOST_TEST(from_server == "hello");
   }
+}
+
+BOOST_AUTO_TEST_CASE(maybe_tls_stream_echo_asio_ssl) { echo_test<ssl::stream<tcp::socket&>>(); }
+BOOST_AUTO_TEST_CASE(maybe_tls_stream_echo_fd_tls) { echo_test<kvd::net::fd_tls_stream>(); }
+
+// fd_tls_stream never uses a closed socket's descriptor (its number may be reused): an
+// operation started after the close completes with operation_aborted, asynchronously.
+BOOST_AUTO_TEST_CASE(fd_tls_stream_after_close) {
+  cert_dir d;
+  kvd::config::server_config cfg;
+  configure(cfg, d);
+  auto ctx = make_server_context(cfg);
+  asio::io_context ioc;
+  tcp::acceptor acc(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(ioc);
+  client.connect(acc.local_endpoint());
+  tcp::socket sock = acc.accept();
+  kvd::net::fd_tls_stream s(sock, *ctx);
+  sock.close();
+  char buf[16];
+  bool called = false;
+  s.async_read_some(asio::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
+    called = true;
+    BOOST_TEST((ec == asio::error::operation_aborted));
+    BOOST_TEST(n == 0u);
+  });
+  BOOST_TEST(!called);  // not inside the initiating call
+  ioc.run();
+  BOOST_TEST(called);
 }
 
 // CONFIG SET: an apply hook that fails rolls back every value of the command, with Redis's text.

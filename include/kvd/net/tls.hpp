@@ -8,10 +8,16 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
+#include <boost/asio/compose.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "kvd/config/config.hpp"
 
@@ -59,17 +65,110 @@ class context_holder {
   std::shared_ptr<boost::asio::ssl::context> ctx_;
 };
 
+/// Server-side TLS run by OpenSSL directly on the socket's descriptor (as Redis's tls.c), for
+/// RESP connections, which are many and mostly idle: a connection holds only OpenSSL's state,
+/// whose record buffers are released while idle (SSL_MODE_RELEASE_BUFFERS), where
+/// asio::ssl::stream keeps about 68 KB of fixed buffers per connection. Operations call
+/// SSL_read / SSL_write / SSL_do_handshake on the non-blocking descriptor and wait for
+/// readiness with socket.async_wait when OpenSSL wants to read or write. One read and one
+/// write may be outstanding at a time, both from the connection's strand. The process must
+/// ignore SIGPIPE (server::run does): OpenSSL writes to the descriptor itself.
+class fd_tls_stream {
+ public:
+  using executor_type = boost::asio::ip::tcp::socket::executor_type;
+
+  /// Binds a new SSL of `ctx` (server side) to `socket`'s descriptor, made non-blocking.
+  /// Throws boost::system::system_error if OpenSSL cannot allocate it.
+  fd_tls_stream(boost::asio::ip::tcp::socket& socket, boost::asio::ssl::context& ctx);
+  ~fd_tls_stream();
+  fd_tls_stream(const fd_tls_stream&) = delete;
+  fd_tls_stream& operator=(const fd_tls_stream&) = delete;
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  /// Peer verification for this connection (client_verify_mode()).
+  void set_verify_mode(boost::asio::ssl::verify_mode m);
+
+  /// The server-side handshake; `h(error_code)`.
+  template <class Handler>
+  void async_handshake(boost::asio::ssl::stream_base::handshake_type, Handler&& h) {
+    start<false>([this](std::size_t&) { return SSL_do_handshake(ssl_); }, std::forward<Handler>(h));
+  }
+  /// Reads decrypted bytes into the first buffer of `buffers`; `h(error_code, bytes)`.
+  template <class MutableBufferSequence, class Handler>
+  void async_read_some(const MutableBufferSequence& buffers, Handler&& h) {
+    boost::asio::mutable_buffer b = *boost::asio::buffer_sequence_begin(buffers);
+    start<true>([this, b](std::size_t& n) { return SSL_read_ex(ssl_, b.data(), b.size(), &n); },
+                std::forward<Handler>(h));
+  }
+  /// Encrypts and sends (part of) the first buffer of `buffers`; `h(error_code, bytes)`.
+  template <class ConstBufferSequence, class Handler>
+  void async_write_some(const ConstBufferSequence& buffers, Handler&& h) {
+    boost::asio::const_buffer b = *boost::asio::buffer_sequence_begin(buffers);
+    start<true>([this, b](std::size_t& n) { return SSL_write_ex(ssl_, b.data(), b.size(), &n); },
+                std::forward<Handler>(h));
+  }
+
+ private:
+  /// The error for a failed OpenSSL call `r` (SSL_get_error), clearing OpenSSL's queue.
+  boost::system::error_code error_for(int ret);
+
+  /// One OpenSSL call retried after each readiness wait until it completes; `step(n)`
+  /// returns OpenSSL's result (1 = done, with n bytes for read/write). Never completes
+  /// inside the initiating call (the result is posted instead).
+  template <bool WithSize, class Step, class Handler>
+  void start(Step step, Handler&& h) {
+    using sig = std::conditional_t<WithSize, void(boost::system::error_code, std::size_t),
+                                   void(boost::system::error_code)>;
+    boost::asio::async_compose<Handler, sig>(
+        [this, step, first = true, done = false, result = boost::system::error_code(), n = std::size_t(0)](
+            auto& self, boost::system::error_code ec = {}) mutable {
+          auto finish = [&](boost::system::error_code e) {
+            if constexpr (WithSize) self.complete(e, e ? 0 : n);
+            else self.complete(e);
+          };
+          if (done) return finish(result);
+          // Never touch the descriptor once the socket is closed: its number may already
+          // belong to another connection.
+          if (!ec && !socket_.is_open()) ec = boost::asio::error::operation_aborted;
+          if (!ec) {
+            ERR_clear_error();
+            int ret = step(n);
+            if (ret != 1) {
+              int err = SSL_get_error(ssl_, ret);
+              if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+                first = false;
+                return socket_.async_wait(err == SSL_ERROR_WANT_READ ? boost::asio::socket_base::wait_read
+                                                                     : boost::asio::socket_base::wait_write,
+                                          std::move(self));
+              }
+              ec = error_for(err);
+            }
+          }
+          if (!first) return finish(ec);
+          done = true;
+          result = ec;
+          boost::asio::post(socket_.get_executor(), std::move(self));
+        },
+        h, socket_);
+  }
+
+  boost::asio::ip::tcp::socket& socket_;
+  SSL* ssl_ = nullptr;
+};
+
 /// A connection's byte stream: `Next` (boost::asio::ip::tcp::socket for RESP,
-/// boost::beast::tcp_stream for HTTP), plain or wrapped in server-side TLS. It models
+/// boost::beast::tcp_stream for HTTP), plain or wrapped in server-side TLS by `Tls`
+/// (asio::ssl::stream over `Next`, or fd_tls_stream for RESP), constructed as
+/// Tls(next_layer, context). It models
 /// Asio's AsyncReadStream and AsyncWriteStream, so asio::async_write and Beast's
 /// http::async_read/async_write run on it unchanged; the choice is one branch per operation.
 /// Not movable (the TLS layer refers to `next_`). Used from the session's strand only.
-template <class Next>
+template <class Next, class Tls = boost::asio::ssl::stream<Next&>>
 class maybe_tls_stream {
  public:
   using executor_type = typename Next::executor_type;
   using next_layer_type = Next;
-  using tls_stream_type = boost::asio::ssl::stream<Next&>;
+  using tls_stream_type = Tls;
 
   /// Plain over `next` when `ctx` is null; else TLS (server side) with `ctx`, whose
   /// handshake the session starts with async_handshake().

@@ -75,7 +75,7 @@ class resp_session final : public command::client_handle,
   /// Drops this client's waiter (disconnect, kill): no waiter is left behind.
   void cancel_block();
 
-  net::maybe_tls_stream<boost::asio::ip::tcp::socket> stream_;
+  net::maybe_tls_stream<boost::asio::ip::tcp::socket, net::fd_tls_stream> stream_;
   command::dispatcher& disp_;
   std::shared_ptr<command::client_context> client_;
   protocol::resp_parser parser_;
