@@ -118,10 +118,14 @@ std::shared_ptr<ssl::context> make_server_context(const config::server_config& c
   auto dh = cfg.tls_dh_params_file.get();
   if (cert.empty()) fail("No tls-cert-file configured!");
   if (key.empty()) fail("No tls-key-file configured!");
-  bool verifies = lower(cfg.tls_auth_clients.get()) != "no" || lower(cfg.http_tls_auth_clients.get()) != "no";
+  // A CA is needed when a listener in use verifies clients (an HTTPS-only server with the
+  // default tls-auth-clients yes needs none).
+  bool https = (cfg.http_tls && cfg.http_port > 0) || cfg.http_tls_port > 0;
+  bool verifies = (cfg.tls_port > 0 && lower(cfg.tls_auth_clients.get()) != "no") ||
+                  (https && lower(cfg.http_tls_auth_clients.get()) != "no");
   if (verifies && ca_file.empty() && ca_dir.empty())
-    fail("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients (or "
-         "http-tls-auth-clients) is enabled!");
+    fail("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients (with tls-port) "
+         "or http-tls-auth-clients (with HTTPS) is enabled!");
   long no_protocols = protocol_options(cfg.tls_protocols.get());
 
   ERR_clear_error();

@@ -88,6 +88,7 @@ BOOST_AUTO_TEST_SUITE(tls)
 BOOST_AUTO_TEST_CASE(context_errors_name_the_option_and_file) {
   cert_dir d;
   kvd::config::server_config cfg;
+  cfg.tls_port = 6380;
   BOOST_TEST(error_of(cfg) == "TLS: No tls-cert-file configured!");
   cfg.tls_cert_file = d.cert;
   BOOST_TEST(error_of(cfg) == "TLS: No tls-key-file configured!");
@@ -95,6 +96,13 @@ BOOST_AUTO_TEST_CASE(context_errors_name_the_option_and_file) {
   BOOST_TEST(error_of(cfg).find("Either tls-ca-cert-file or tls-ca-cert-dir must be specified") != std::string::npos);
   cfg.tls_auth_clients = "no";
   BOOST_TEST(error_of(cfg) == "");  // no CA needed when nobody's certificate is verified
+  cfg.tls_auth_clients = "yes";
+  cfg.tls_port = 0;
+  cfg.http_tls = true;
+  BOOST_TEST(error_of(cfg) == "");  // HTTPS only: http-tls-auth-clients no (the default)
+  cfg.http_tls_auth_clients = "optional";
+  BOOST_TEST(error_of(cfg).find("Either tls-ca-cert-file") != std::string::npos);
+  cfg.http_tls_auth_clients = "no";
   cfg.tls_cert_file = (d.dir / "missing.crt").string();
   BOOST_TEST(error_of(cfg) == "TLS: tls-cert-file '" + (d.dir / "missing.crt").string() + "': No such file or directory");
   cfg.tls_cert_file = d.key;  // a key is not a certificate

@@ -32,8 +32,8 @@ bool tls_enabled(const config::server_config& cfg);
 
 /// Builds the server context from the tls-* options, as Redis's tlsConfigure: certificate
 /// chain (tls-cert-file), private key (tls-key-file, decrypted with tls-key-file-pass), CA
-/// (tls-ca-cert-file / tls-ca-cert-dir, required unless tls-auth-clients is no and
-/// http-tls-auth-clients is no), DH parameters (tls-dh-params-file, else automatic),
+/// (tls-ca-cert-file / tls-ca-cert-dir, required when tls-port is set and tls-auth-clients
+/// is not no, or HTTPS is on and http-tls-auth-clients is not no), DH parameters (tls-dh-params-file, else automatic),
 /// tls-protocols (default "TLSv1.2 TLSv1.3"), tls-ciphers, tls-ciphersuites,
 /// tls-prefer-server-ciphers and tls-session-caching / -cache-size / -cache-timeout.
 /// Throws std::runtime_error whose message names the option and the file (or value) at fault
