@@ -84,6 +84,13 @@ fd_tls_stream::fd_tls_stream(boost::asio::ip::tcp::socket& socket, ssl::context&
 
 fd_tls_stream::~fd_tls_stream() { SSL_free(ssl_); }  // the descriptor is the socket's (not closed here)
 
+void fd_tls_stream::close_notify() {
+  if (!socket_.is_open() || !SSL_is_init_finished(ssl_)) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // non-blocking descriptor: written now or dropped
+  ERR_clear_error();
+}
+
 void fd_tls_stream::set_verify_mode(ssl::verify_mode m) { SSL_set_verify(ssl_, m, nullptr); }
 
 boost::system::error_code fd_tls_stream::error_for(int err) {

@@ -243,6 +243,7 @@ void resp_session::shutdown_socket() {
   // Stop receiving messages now, not when the last queued delivery lets the session go.
   if (client_) command::pubsub_reset_client(*client_, disp_.server());
   error_code ec;
+  stream_.close_notify();  // TLS: tell the client the stream ends here (no-op when plain)
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
 }

@@ -127,6 +127,22 @@ def test_redis_cli_tls(s, c, tls_port):
     assert out.endswith("201\n") or out.endswith("(integer) 201\n"), f"pipelined over TLS: {out[-80:]!r}"
 
 
+def test_quit_sends_close_notify(s, c, tls_port):
+    """QUIT over TLS: +OK, then a clean TLS close (close_notify), not a truncated stream."""
+    ctx = ssl.create_default_context(cafile=c["ca.crt"])
+    ctx.load_cert_chain(c["client.crt"], c["client.key"])
+    raw = socket.create_connection(("127.0.0.1", tls_port), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1", suppress_ragged_eofs=False) as conn:
+        conn.sendall(b"QUIT\r\n")
+        got = b""
+        while True:
+            chunk = conn.recv(64)  # SSLEOFError here would mean no close_notify
+            if not chunk:
+                break
+            got += chunk
+        eq(got, b"+OK\r\n", "QUIT over TLS")
+
+
 def test_client_without_certificate_refused(s, c, tls_port):
     r = cli(tls_port, c, "PING", cert=False, check=False)
     assert "PONG" not in r.stdout, f"a client without certificate was served: {r.stdout!r}"
@@ -400,7 +416,7 @@ def main():
         tls_port = kvdtest.free_port()
         with kvdtest.server(*tls_args(c, tls_port, "--http-tls", "yes")) as s:
             failures += kvdtest.run_tests([
-                test_redis_cli_tls, test_client_without_certificate_refused, test_python_redis_ssl,
+                test_redis_cli_tls, test_quit_sends_close_notify, test_client_without_certificate_refused, test_python_redis_ssl,
                 test_pubsub_over_tls, test_https_kv, test_https_sse, test_plaintext_on_tls_port,
                 test_handshake_deadline, test_config_get_set,
             ], s, c, tls_port)

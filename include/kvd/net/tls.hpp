@@ -87,6 +87,9 @@ class fd_tls_stream {
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   /// Peer verification for this connection (client_verify_mode()).
   void set_verify_mode(boost::asio::ssl::verify_mode m);
+  /// Before closing (as Redis's connTLSClose): sends close_notify when the handshake is done
+  /// and the alert can be written at once; never waits, never reads. No-op on a closed socket.
+  void close_notify();
 
   /// The server-side handshake; `h(error_code)`.
   template <class Handler>
@@ -194,6 +197,13 @@ class maybe_tls_stream {
   void expires_after(std::chrono::steady_clock::duration d) { next_.expires_after(d); }
   void expires_never() { next_.expires_never(); }
   void cancel() { next_.cancel(); }
+
+  /// Before closing the socket: a TLS layer that can send close_notify without waiting does
+  /// (fd_tls_stream); otherwise nothing.
+  void close_notify() {
+    if constexpr (requires(Tls& t) { t.close_notify(); })
+      if (tls_) tls_->close_notify();
+  }
 
   /// TLS only: sets the peer verification mode of this connection (client_verify_mode()).
   void set_verify_mode(boost::asio::ssl::verify_mode m) { tls_->set_verify_mode(m); }
