@@ -185,6 +185,19 @@ registry::registry(server_config& c) : cfg_(c) {
                  INT32_MAX, true));
   add(int_option("tls-session-cache-timeout", "Seconds a cached TLS session may be resumed.",
                  c.tls_session_cache_timeout, 0, INT32_MAX, true));
+  // Redis's options for outgoing TLS (replication, cluster bus): kvd has neither, so the
+  // switches stay no and the client certificate options are accepted for compatibility.
+  add(fixed_option("tls-replication", "TLS for replication links (kvd has no replication: no).", "no",
+                   "kvd has no replication; tls-replication must stay no"));
+  add(fixed_option("tls-cluster", "TLS for the cluster bus (kvd has no cluster mode: no).", "no",
+                   "kvd has no cluster mode; tls-cluster must stay no"));
+  add(string_option("tls-client-cert-file",
+                    "Client certificate for outgoing TLS connections (accepted for compatibility; kvd makes none).",
+                    c.tls_client_cert_file, true));
+  add(string_option("tls-client-key-file", "Key of tls-client-cert-file (accepted for compatibility).",
+                    c.tls_client_key_file, true));
+  add(string_option("tls-client-key-file-pass", "Passphrase of tls-client-key-file (accepted for compatibility).",
+                    c.tls_client_key_file_pass, true));
   add(bool_option("http-tls", "Serve HTTPS instead of HTTP on http-port (tls-cert-file...). Start-up only.", c.http_tls,
                   false));
   add(int_option("http-tls-port", "An HTTPS listener on `http-bind` besides http-port (0: none). Start-up only.",

@@ -293,6 +293,14 @@ def test_config_get_set(s, c, tls_port):
     eq(got["tls-session-cache-size"], "20480", "tls-session-cache-size default")
     eq(got["tls-session-cache-timeout"], "300", "tls-session-cache-timeout default")
     eq(r.config_get("http-tls")["http-tls"], "yes", "CONFIG GET http-tls")
+    # The same tls-* names as Redis 7.0's CONFIG GET tls-*.
+    redis_names = {"tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+                   "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+                   "tls-ca-cert-dir", "tls-auth-clients", "tls-replication", "tls-cluster", "tls-protocols",
+                   "tls-ciphers", "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
+                   "tls-session-cache-size", "tls-session-cache-timeout"}
+    eq(set(got), redis_names, "CONFIG GET tls-* names")
+    eq(got["tls-replication"], "no", "tls-replication")
     import redis
     # Redis's texts: an enum value, an immutable option, a file that does not load.
     try:

@@ -73,6 +73,8 @@ struct server_config {
   std::atomic<bool> tls_session_caching{true};
   std::atomic<std::int64_t> tls_session_cache_size{20 * 1024};  ///< sessions
   std::atomic<std::int64_t> tls_session_cache_timeout{300};     ///< seconds
+  /// Redis's certificate for outgoing TLS connections; kvd makes none (accepted for compatibility).
+  locked_string tls_client_cert_file, tls_client_key_file, tls_client_key_file_pass;
   bool http_tls = false;              ///< http-port speaks HTTPS, start-up only
   int http_tls_port = 0;              ///< an HTTPS listener on `http-bind` besides http-port (0 = none)
   locked_string http_tls_auth_clients = "no";  ///< yes | no | optional: client certificates over HTTPS
