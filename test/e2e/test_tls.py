@@ -15,6 +15,7 @@ test makes with `openssl` in a temporary directory (a CA, a server certificate f
 - `port 0` leaves only the TLS listener.
 """
 
+import contextlib
 import os
 import socket
 import ssl
@@ -112,6 +113,38 @@ def tls_connect(port, c, cert=True, timeout=5.0):
         ctx.load_cert_chain(c["client.crt"], c["client.key"])
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+@contextlib.contextmanager
+def tls_server(*more, http=True):
+    """kvdtest.server with a free tls-port (tls_args); retried with another port when the
+    start failed because the port was taken meanwhile. Yields (Process, tls_port)."""
+    for attempt in range(3):
+        tls_port = kvdtest.free_port()
+        cm = kvdtest.server(*more_args(tls_port, more), http=http)
+        try:
+            s = cm.__enter__()
+        except AssertionError as e:
+            if "in use" in str(e).lower() and attempt < 2:
+                continue
+            raise
+        break
+    ok = False
+    try:
+        yield s, tls_port
+        ok = True
+    finally:
+        if ok:
+            cm.__exit__(None, None, None)
+        else:
+            cm.__exit__(*sys.exc_info())
+
+
+CERTS = {}
+
+
+def more_args(tls_port, more):
+    return tls_args(CERTS, tls_port, *more)
 
 
 # --- tests on one server: tls-port (tls-auth-clients yes) and https on http-port -----------
@@ -348,9 +381,7 @@ def test_config_get_set(s, c, tls_port):
 # --- separate servers ---------------------------------------------------------------------
 
 def test_tls13_only(c):
-    tls_port = kvdtest.free_port()
-    with kvdtest.server(*tls_args(c, tls_port, "--tls-protocols", "TLSv1.3", "--tls-auth-clients", "no"),
-                        http=False) as s:
+    with tls_server("--tls-protocols", "TLSv1.3", "--tls-auth-clients", "no", http=False) as (s, tls_port):
         def s_client(flag):
             return subprocess.run([OPENSSL, "s_client", flag, "-connect", f"127.0.0.1:{tls_port}",
                                    "-CAfile", c["ca.crt"], "-verify_return_error"],
@@ -421,8 +452,8 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory(prefix="kvd-tls-") as d:
         c = make_certs(d)
-        tls_port = kvdtest.free_port()
-        with kvdtest.server(*tls_args(c, tls_port, "--http-tls", "yes")) as s:
+        CERTS.update(c)
+        with tls_server("--http-tls", "yes") as (s, tls_port):
             failures += kvdtest.run_tests([
                 test_redis_cli_tls, test_quit_sends_close_notify, test_client_without_certificate_refused, test_python_redis_ssl,
                 test_pubsub_over_tls, test_https_kv, test_https_sse, test_plaintext_on_tls_port,
