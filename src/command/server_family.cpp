@@ -528,6 +528,12 @@ void cmd_config_set(command_context& c) {
       return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + o->name + "') - " + *e);
     }
   }
+  if (c.server.options.on_apply)  // e.g. the TLS files reload; a failure undoes the whole command
+    for (auto& [o, v] : todo)
+      if (auto e = c.server.options.on_apply(o->name)) {
+        for (auto& [po, pv] : old) po->set(pv);
+        return c.rb.error("ERR CONFIG SET failed (possibly related to argument '" + o->name + "') - " + *e);
+      }
   if (c.server.options.on_change)
     for (auto& [o, v] : todo) c.server.options.on_change(o->name);
   c.rb.simple("OK");

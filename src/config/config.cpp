@@ -168,6 +168,55 @@ registry::registry(server_config& c) : cfg_(c) {
   add(string_option("bind", "Space-separated addresses the RESP listener binds to.", c.bind, false));
   add(int_option("http-port", "HTTP port on `http-bind` (0 disables the HTTP listener).", c.http_port, 0, 65535, false));
   add(string_option("http-bind", "Address the HTTP listener binds to.", c.http_bind, false));
+  // TLS (Redis 7.0 names; tls-* values other than tls-port may change at runtime: CONFIG SET
+  // reloads the certificates, as Redis's applyTlsCfg).
+  add(int_option("tls-port", "RESP over TLS on `bind` (0 disables it). Start-up only.", c.tls_port, 0, 65535, false));
+  add(string_option("tls-cert-file", "Server certificate (chain), PEM.", c.tls_cert_file, true));
+  add(string_option("tls-key-file", "Server private key, PEM.", c.tls_key_file, true));
+  add(string_option("tls-key-file-pass", "Passphrase of tls-key-file, if it is encrypted.", c.tls_key_file_pass, true));
+  add(string_option("tls-ca-cert-file", "CA certificate(s) that sign client certificates, PEM.", c.tls_ca_cert_file, true));
+  add(string_option("tls-ca-cert-dir", "Directory of CA certificates (OpenSSL c_rehash layout).", c.tls_ca_cert_dir, true));
+  add(string_option("tls-dh-params-file", "DH parameters, PEM (empty: OpenSSL's automatic choice).", c.tls_dh_params_file,
+                    true));
+  add(string_option("tls-auth-clients",
+                    "Client certificates on tls-port: yes (required, signed by the CA), no, or optional "
+                    "(verified when sent).",
+                    c.tls_auth_clients, true, {"no", "yes", "optional"}));
+  add(string_option("tls-protocols",
+                    "TLS versions accepted: any of TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 (empty: \"TLSv1.2 TLSv1.3\").",
+                    c.tls_protocols, true));
+  add(string_option("tls-ciphers", "OpenSSL cipher list for TLSv1.2 and below (empty: OpenSSL's default).",
+                    c.tls_ciphers, true));
+  add(string_option("tls-ciphersuites", "OpenSSL TLSv1.3 ciphersuites (empty: OpenSSL's default).", c.tls_ciphersuites,
+                    true));
+  add(bool_option("tls-prefer-server-ciphers", "Choose the cipher by the server's order, not the client's.",
+                  c.tls_prefer_server_ciphers, true));
+  add(bool_option("tls-session-caching", "Cache TLS sessions so that clients may resume them.", c.tls_session_caching,
+                  true));
+  add(int_option("tls-session-cache-size", "Sessions kept in the TLS session cache.", c.tls_session_cache_size, 0,
+                 INT32_MAX, true));
+  add(int_option("tls-session-cache-timeout", "Seconds a cached TLS session may be resumed.",
+                 c.tls_session_cache_timeout, 0, INT32_MAX, true));
+  // Redis's options for outgoing TLS (replication, cluster bus): kvd has neither, so the
+  // switches stay no and the client certificate options are accepted for compatibility.
+  add(fixed_option("tls-replication", "TLS for replication links (kvd has no replication: no).", "no",
+                   "kvd has no replication; tls-replication must stay no"));
+  add(fixed_option("tls-cluster", "TLS for the cluster bus (kvd has no cluster mode: no).", "no",
+                   "kvd has no cluster mode; tls-cluster must stay no"));
+  add(string_option("tls-client-cert-file",
+                    "Client certificate for outgoing TLS connections (accepted for compatibility; kvd makes none).",
+                    c.tls_client_cert_file, true));
+  add(string_option("tls-client-key-file", "Key of tls-client-cert-file (accepted for compatibility).",
+                    c.tls_client_key_file, true));
+  add(string_option("tls-client-key-file-pass", "Passphrase of tls-client-key-file (accepted for compatibility).",
+                    c.tls_client_key_file_pass, true));
+  add(bool_option("http-tls", "Serve HTTPS instead of HTTP on http-port (tls-cert-file...). Start-up only.", c.http_tls,
+                  false));
+  add(int_option("http-tls-port", "An HTTPS listener on `http-bind` besides http-port (0: none). Start-up only.",
+                 c.http_tls_port, 0, 65535, false));
+  add(string_option("http-tls-auth-clients",
+                    "Client certificates over HTTPS: no (the default), yes (required, signed by the CA) or optional.",
+                    c.http_tls_auth_clients, true, {"no", "yes", "optional"}));
   add(int_option("io-threads", "Threads running the network event loop.", c.io_threads, 1, 128, false));
   add(int_option("databases", "Number of databases (SELECT 0..databases-1).", c.databases, 1, 1024, false));
   add(string_option("loglevel", "Log level: debug, info, warning, error (Redis's verbose/notice/warning/nothing accepted).",

@@ -15,6 +15,7 @@
 
 #include "kvd/http/json_reply.hpp"
 #include "kvd/http/router.hpp"
+#include "kvd/net/tls.hpp"
 #include "kvd/util/clock.hpp"
 
 namespace kvd::http {
@@ -45,7 +46,9 @@ class session : public std::enable_shared_from_this<session>,
                 public command::client_handle,
                 public pubsub::subscriber {
  public:
-  session(tcp::socket&& socket, command::dispatcher& d) : stream_(std::move(socket)), d_(d) {
+  /// `tls`: a server context for HTTPS, or null for plain HTTP.
+  session(tcp::socket&& socket, command::dispatcher& d, std::shared_ptr<net::ssl::context> tls)
+      : stream_(beast::tcp_stream(std::move(socket)), std::move(tls)), d_(d) {
     ctx_ = std::make_shared<command::client_context>();
     ctx_->id = d_.server().clients.next_id();
     ctx_->is_http = true;
@@ -84,7 +87,23 @@ class session : public std::enable_shared_from_this<session>,
   void on_run() {
     ctx_->handle = std::weak_ptr<command::client_handle>(shared_from_this());
     d_.server().clients.add(ctx_);
+    if (stream_.is_tls()) return do_handshake();
     do_read();
+  }
+
+  // HTTPS: the TLS handshake (deadline kvd::net::tls_handshake_timeout), then requests as over HTTP.
+  void do_handshake() {
+    stream_.set_verify_mode(kvd::net::client_verify_mode(d_.server().config.http_tls_auth_clients.get()));
+    stream_.expires_after(kvd::net::tls_handshake_timeout);
+    stream_.async_handshake([self = shared_from_this()](error_code ec) {
+      if (!ec) return self->do_read();
+      self->d_.server().stats.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("http client {} ({}): TLS handshake failed: {}", self->ctx_->id, self->ctx_->addr,
+                   ec == beast::error::timeout ? "no handshake within " +
+                                                     std::to_string(kvd::net::tls_handshake_timeout.count()) + " s"
+                                               : ec.message());
+      // The socket closes when the last handler releases the session.
+    });
   }
 
   void do_read() {
@@ -234,7 +253,7 @@ class session : public std::enable_shared_from_this<session>,
   }
 
   void sse_read() {
-    stream_.socket().async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->sse_close();
       self->sse_read();
     });
@@ -301,7 +320,7 @@ class session : public std::enable_shared_from_this<session>,
     sse_writing_.swap(sse_out_);
     sse_out_.clear();
     writing_ = true;
-    net::async_write(stream_.socket(), net::buffer(sse_writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
+    net::async_write(stream_, net::buffer(sse_writing_), [self = shared_from_this()](error_code ec, std::size_t n) {
       self->writing_ = false;
       self->count_out(n);
       self->sse_writing_.clear();
@@ -394,7 +413,7 @@ class session : public std::enable_shared_from_this<session>,
     d_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
   }
 
-  beast::tcp_stream stream_;
+  kvd::net::maybe_tls_stream<beast::tcp_stream> stream_;  ///< plain HTTP or HTTPS
   beast::flat_buffer buffer_;
   command::dispatcher& d_;
   std::shared_ptr<command::client_context> ctx_;
@@ -414,8 +433,8 @@ class session : public std::enable_shared_from_this<session>,
 
 }  // namespace
 
-listener::listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d)
-    : ioc_(ioc), strand_(net::make_strand(ioc)), acceptor_(strand_), backoff_(strand_), d_(d) {
+listener::listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d, const kvd::net::context_holder* tls)
+    : ioc_(ioc), strand_(net::make_strand(ioc)), acceptor_(strand_), backoff_(strand_), d_(d), tls_(tls) {
   acceptor_.open(ep.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(ep);
@@ -459,25 +478,30 @@ void listener::on_accept(error_code ec, tcp::socket socket) {
     // Over `maxclients` (shared with RESP): answer 503 and close. The reply fits in the new
     // socket's empty send buffer, so a non-blocking write sends it whole or fails harmlessly.
     st.stats.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    error_code wec;
+    if (tls_) {  // HTTPS: no answer before a handshake; the client sees the connection close
+      socket.close(wec);
+      return do_accept();
+    }
     static const std::string body = R"({"error":"max number of clients reached","code":"MAXCLIENTS"})";
     static const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                                      "Content-Length: " + std::to_string(body.size()) +
                                      "\r\nConnection: close\r\n\r\n" + body;
-    error_code wec;
     socket.non_blocking(true, wec);
     socket.write_some(net::buffer(reply), wec);
     socket.shutdown(tcp::socket::shutdown_both, wec);
     socket.close(wec);
     return do_accept();
   }
-  std::make_shared<session>(std::move(socket), d_)->run();
+  std::make_shared<session>(std::move(socket), d_, tls_ ? tls_->get() : nullptr)->run();
   do_accept();
 }
 
-std::shared_ptr<listener> start_http_listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d) {
-  auto l = std::make_shared<listener>(ioc, ep, d);
+std::shared_ptr<listener> start_http_listener(net::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d,
+                                              const kvd::net::context_holder* tls) {
+  auto l = std::make_shared<listener>(ioc, ep, d, tls);
   l->run();
-  spdlog::info("HTTP listening on {}", endpoint_string(tcp::endpoint(ep.address(), l->port())));
+  spdlog::info("{} listening on {}", tls ? "HTTPS" : "HTTP", endpoint_string(tcp::endpoint(ep.address(), l->port())));
   return l;
 }
 

@@ -38,8 +38,8 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
 }
 }  // namespace
 
-resp_session::resp_session(asio::ip::tcp::socket socket, command::dispatcher& disp)
-    : socket_(std::move(socket)), disp_(disp), writer_(&out_, 2), block_timer_(socket_.get_executor()) {}
+resp_session::resp_session(asio::ip::tcp::socket socket, command::dispatcher& disp, std::shared_ptr<asio::ssl::context> tls)
+    : stream_(std::move(socket), std::move(tls)), disp_(disp), writer_(&out_, 2), block_timer_(stream_.get_executor()) {}
 
 resp_session::~resp_session() {
   if (client_) {
@@ -51,26 +51,62 @@ resp_session::~resp_session() {
   }
 }
 
+template <class Next>
+void resp_session::with_handshake(Next next) {
+  if (!stream_.is_tls()) return next();
+  // On the strand: the deadline timer and the handshake complete there.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), next = std::move(next)]() mutable {
+    auto& st = self->disp_.server();
+    self->stream_.set_verify_mode(net::client_verify_mode(st.config.tls_auth_clients.get()));
+    // block_timer_ is free until the client runs commands: it bounds the handshake.
+    self->block_timer_.expires_after(net::tls_handshake_timeout);
+    self->block_timer_.async_wait([self](const error_code& ec) {
+      if (ec) return;
+      error_code ignored;
+      self->stream_.socket().close(ignored);  // the handshake ends with operation_aborted
+    });
+    error_code e;
+    std::string addr = "?";
+    if (auto ep = self->stream_.socket().remote_endpoint(e); !e) addr = endpoint_text(ep);
+    self->stream_.async_handshake([self, next = std::move(next), addr](const error_code& ec) mutable {
+      bool timed_out = self->block_timer_.cancel() == 0;
+      if (!ec) return next();
+      // Redis: "Error accepting a client connection: <reason>" (this connection only).
+      self->disp_.server().stats.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("Error accepting a client connection: TLS handshake: {} (addr={})",
+                   timed_out ? "no handshake within " + std::to_string(net::tls_handshake_timeout.count()) + " s"
+                             : ec.message(),
+                   addr);
+      self->closing_ = true;
+      self->shutdown_socket();
+    });
+  });
+}
+
 void resp_session::start() {
+  with_handshake([self = shared_from_this()] { self->begin(); });
+}
+
+void resp_session::begin() {
   auto& st = disp_.server();
   client_ = std::make_shared<command::client_context>();
   client_->id = st.clients.next_id();
   client_->created_ms = util::now_ms();
   client_->last_interaction_ms = client_->created_ms;
-  client_->fd = socket_.native_handle();
+  client_->fd = stream_.socket().native_handle();
   error_code ec;
-  if (auto ep = socket_.remote_endpoint(ec); !ec) client_->addr = endpoint_text(ep);
-  if (auto ep = socket_.local_endpoint(ec); !ec) client_->laddr = endpoint_text(ep);
+  if (auto ep = stream_.socket().remote_endpoint(ec); !ec) client_->addr = endpoint_text(ep);
+  if (auto ep = stream_.socket().local_endpoint(ec); !ec) client_->laddr = endpoint_text(ep);
   client_->handle = weak_from_this();
   client_->subscriber = weak_from_this();
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   parser_.set_limits({st.config.proto_max_bulk_len.load(), INT_MAX, 64 * 1024});  // Redis: multibulk length up to INT_MAX
   // Redis createClient: the default user, authenticated when it needs no password. Redis 7.0
   // protected mode: while the default user has no password, only clients from 127.0.0.1 and
   // ::1 are served (networking.c clientAcceptHandler).
   const acl::user* user = acl::client_user(st, *client_);
   if (st.config.protected_mode.load() && user && user->nopass) {
-    auto ep = socket_.remote_endpoint(ec);
+    auto ep = stream_.socket().remote_endpoint(ec);
     auto a = ep.address();
     bool loopback = !ec && (a == asio::ip::make_address("127.0.0.1") || a == asio::ip::make_address("::1"));
     if (!loopback) {
@@ -82,21 +118,23 @@ void resp_session::start() {
   st.clients.add(client_);
   st.stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
   st.stats.total_connections_received.fetch_add(1, std::memory_order_relaxed);
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 
 void resp_session::refuse(std::string reply_bytes) {
   out_ = std::move(reply_bytes);
   closing_ = true;
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+  with_handshake([self = shared_from_this()] {
+    asio::dispatch(self->stream_.get_executor(), [self] { self->do_write(); });
+  });
 }
 
 void resp_session::deliver(std::shared_ptr<const pubsub::message> m) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), m = std::move(m)] { self->on_message(*m); });
+  asio::post(stream_.get_executor(), [self = shared_from_this(), m = std::move(m)] { self->on_message(*m); });
 }
 
 void resp_session::on_message(const pubsub::message& m) {
-  if (closing_ || !socket_.is_open()) return;
+  if (closing_ || !stream_.socket().is_open()) return;
   writer_.set_protocol(client_->resp);
   using k = pubsub::message::kind;
   switch (m.type) {
@@ -150,7 +188,7 @@ bool resp_session::check_output_limit() {
 }
 
 void resp_session::close() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->closing_ = true;
     self->cancel_block();
     if (!self->write_in_flight_) self->shutdown_socket();
@@ -158,7 +196,7 @@ void resp_session::close() {
 }
 
 void resp_session::unblocked() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->blocked_ || !self->client_->blocked_on) return;
     auto& w = *self->client_->blocked_on;
     self->out_ += w.reply;
@@ -190,7 +228,7 @@ void resp_session::finish_blocked() {
   blocked_ = false;
   client_->blocked_on.reset();
   block_timer_.cancel();
-  if (!socket_.is_open()) return;
+  if (!stream_.socket().is_open()) return;
   process_input();
 }
 
@@ -207,8 +245,9 @@ void resp_session::shutdown_socket() {
   // Stop receiving messages now, not when the last queued delivery lets the session go.
   if (client_) command::pubsub_reset_client(*client_, disp_.server());
   error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close_notify();  // TLS: tell the client the stream ends here (no-op when plain)
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
 }
 
 void resp_session::reserve_input(std::size_t want) {
@@ -230,7 +269,7 @@ void resp_session::reserve_input(std::size_t want) {
 }
 
 void resp_session::do_read() {
-  if (closing_ || read_in_flight_ || !socket_.is_open()) return;
+  if (closing_ || read_in_flight_ || !stream_.socket().is_open()) return;
   // A large bulk argument is read into place, but the buffer only grows geometrically with
   // the bytes received: an announced length alone (`$536870000`) commits nothing.
   std::size_t unparsed = in_end_ - in_begin_;
@@ -238,7 +277,7 @@ void resp_session::do_read() {
   std::size_t want = std::max(read_chunk, std::min(pending, unparsed));
   reserve_input(want);
   read_in_flight_ = true;
-  socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+  stream_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
@@ -341,7 +380,7 @@ bool resp_session::hold_for_fsync() {
   if (!waiting_fsync_) {
     waiting_fsync_ = true;
     aof->when_durable(client_->aof_seq, [self = shared_from_this()] {
-      asio::post(self->socket_.get_executor(), [self] {
+      asio::post(self->stream_.get_executor(), [self] {
         self->waiting_fsync_ = false;
         self->resume_after_fsync();
       });
@@ -351,7 +390,7 @@ bool resp_session::hold_for_fsync() {
 }
 
 void resp_session::resume_after_fsync() {
-  if (!socket_.is_open() || write_in_flight_) return;
+  if (!stream_.socket().is_open() || write_in_flight_) return;
   if (!out_.empty()) {
     if (hold_for_fsync()) return;
     return do_write();
@@ -371,7 +410,7 @@ void resp_session::do_write() {
   // A subscriber's buffer keeps the capacity of the largest burst; give big ones back.
   if (out_.capacity() > keep_buffer) std::string().swap(out_);
   write_in_flight_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
+  asio::async_write(stream_, asio::buffer(writing_),
                     [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
 }
 

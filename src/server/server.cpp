@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "kvd/command/eviction.hpp"
 #include "kvd/command/persistence.hpp"
+#include "kvd/net/tls.hpp"
 #include "kvd/persist/aof.hpp"
 #include "kvd/server/resp_session.hpp"
 #include "kvd/server/supervise.hpp"
@@ -51,11 +53,13 @@ class discard_sink final : public protocol::reply_builder {
   void verbatim(std::string_view, std::string_view) override {}
 };
 
-/// Accepts RESP connections; each gets its own strand. Backs off on EMFILE/ENFILE.
+/// Accepts RESP connections; each gets its own strand. Backs off on EMFILE/ENFILE. With
+/// `tls` (tls-port) every connection speaks TLS with the holder's current context.
 class resp_listener : public std::enable_shared_from_this<resp_listener> {
  public:
-  resp_listener(asio::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d)
-      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), backoff_(acceptor_.get_executor()), disp_(d) {
+  resp_listener(asio::io_context& ioc, const tcp::endpoint& ep, command::dispatcher& d,
+                const net::context_holder* tls = nullptr)
+      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), backoff_(acceptor_.get_executor()), disp_(d), tls_(tls) {
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(ep);
@@ -90,7 +94,7 @@ class resp_listener : public std::enable_shared_from_this<resp_listener> {
       return do_accept();
     }
     auto& st = disp_.server();
-    auto session = std::make_shared<resp_session>(std::move(s), disp_);
+    auto session = std::make_shared<resp_session>(std::move(s), disp_, tls_ ? tls_->get() : nullptr);
     if (st.stats.connected_clients.load() >= st.config.maxclients.load()) {
       st.stats.rejected_connections.fetch_add(1);
       session->refuse("-ERR max number of clients reached\r\n");
@@ -104,6 +108,7 @@ class resp_listener : public std::enable_shared_from_this<resp_listener> {
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
   command::dispatcher& disp_;
+  const net::context_holder* tls_;  ///< null: plain RESP
 };
 
 /// Bytes of a command as a RESP array of bulk strings (an AOF record's size).
@@ -139,7 +144,10 @@ struct server::impl {
   std::vector<std::shared_ptr<resp_listener>> resp_listeners;
 #ifdef KVD_HAVE_HTTP
   std::shared_ptr<http::listener> http_listener;
+  std::shared_ptr<http::listener> https_listener;  ///< http-tls-port
 #endif
+  /// The TLS context of tls-port, http-tls and http-tls-port (CONFIG SET tls-* replaces it).
+  net::context_holder tls;
   std::atomic<int> exit_code{0};
   std::atomic<bool> stopping{false};
 
@@ -281,6 +289,7 @@ struct server::impl {
       for (auto& l : resp_listeners) l->stop();
 #ifdef KVD_HAVE_HTTP
       if (http_listener) http_listener->stop();
+      if (https_listener) https_listener->stop();
 #endif
       signals.cancel();
       cron.cancel();
@@ -295,42 +304,70 @@ struct server::impl {
 
 server::server(command::server_state& state, command::dispatcher& disp) : impl_(std::make_unique<impl>(state, disp)) {
   state.hooks.shutdown = [this](int code) { stop(code); };
+  // CONFIG SET of a tls-* file or parameter reloads the context while TLS is in use, as
+  // Redis's applyTlsCfg; a context that cannot be built fails the command, nothing changes.
+  // Connections already open keep theirs.
+  state.options.on_apply = [this](const std::string& name) -> std::optional<std::string> {
+    if (!name.starts_with("tls-") || name == "tls-auth-clients") return std::nullopt;
+    if (!net::tls_enabled(impl_->state.config)) return std::nullopt;
+    try {
+      impl_->tls.set(net::make_server_context(impl_->state.config));
+    } catch (const std::exception& e) {
+      spdlog::warn("CONFIG SET {}: {}", name, e.what());
+      return "Unable to update TLS configuration. Check server logs.";
+    }
+    spdlog::info("TLS configuration reloaded (CONFIG SET {})", name);
+    return std::nullopt;
+  };
 }
 
-server::~server() = default;
+server::~server() { impl_->state.options.on_apply = nullptr; }
 
 void server::stop(int code) { impl_->begin_stop(code); }
 
 int server::run() {
   auto& s = *impl_;
   auto& cfg = s.state.config;
-  if (cfg.port > 0) {
+  // The certificates first: a bad tls-* file stops start-up (the message names it).
+  if (net::tls_enabled(cfg)) s.tls.set(net::make_server_context(cfg));
+  // OpenSSL writes to TLS clients' descriptors itself (net::fd_tls_stream): a client gone
+  // must give EPIPE, not kill the process (Redis ignores SIGPIPE too).
+  std::signal(SIGPIPE, SIG_IGN);
+  auto listen_resp = [&](int port, const net::context_holder* tls) {
     std::istringstream binds(cfg.bind);
     std::string addr;
+    const char* what = tls ? "RESP over TLS" : "RESP";
     while (binds >> addr) {
       tcp::endpoint ep;
       try {
-        ep = tcp::endpoint(asio::ip::make_address(addr), static_cast<unsigned short>(cfg.port));
-        auto l = std::make_shared<resp_listener>(s.ioc, ep, s.disp);
-        s.state.tcp_port = l->port();
+        ep = tcp::endpoint(asio::ip::make_address(addr), static_cast<unsigned short>(port));
+        auto l = std::make_shared<resp_listener>(s.ioc, ep, s.disp, tls);
+        if (!tls) s.state.tcp_port = l->port();
         l->start();
         s.resp_listeners.push_back(std::move(l));
+        if (tls) spdlog::info("{} listening on {}:{}", what, addr, port);
       } catch (const std::exception& e) {
-        throw std::runtime_error("cannot listen on " + addr + ":" + std::to_string(cfg.port) + " (RESP): " + e.what());
+        throw std::runtime_error("cannot listen on " + addr + ":" + std::to_string(port) + " (" + what + "): " + e.what());
       }
     }
-  }
+  };
+  if (cfg.port > 0) listen_resp(cfg.port, nullptr);
+  if (cfg.tls_port > 0) listen_resp(cfg.tls_port, &s.tls);
 #ifdef KVD_HAVE_HTTP
-  if (cfg.http_port > 0) {
+  auto listen_http = [&](int port, const net::context_holder* tls) {
     try {
-      tcp::endpoint ep(asio::ip::make_address(cfg.http_bind), static_cast<unsigned short>(cfg.http_port));
-      s.http_listener = http::start_http_listener(s.ioc, ep, s.disp);
-      s.state.http_port = cfg.http_port;
+      tcp::endpoint ep(asio::ip::make_address(cfg.http_bind), static_cast<unsigned short>(port));
+      return http::start_http_listener(s.ioc, ep, s.disp, tls);
     } catch (const std::exception& e) {
-      throw std::runtime_error("cannot listen on " + cfg.http_bind + ":" + std::to_string(cfg.http_port) +
-                               " (HTTP): " + e.what());
+      throw std::runtime_error("cannot listen on " + cfg.http_bind + ":" + std::to_string(port) +
+                               (tls ? " (HTTPS): " : " (HTTP): ") + e.what());
     }
+  };
+  if (cfg.http_port > 0) {
+    s.http_listener = listen_http(cfg.http_port, cfg.http_tls ? &s.tls : nullptr);
+    s.state.http_port = cfg.http_port;
   }
+  if (cfg.http_tls_port > 0) s.https_listener = listen_http(cfg.http_tls_port, &s.tls);
 #endif
   s.wait_signals();
   s.schedule_cron();

@@ -32,6 +32,8 @@ struct server_stats {
   std::atomic<std::uint64_t> total_connections_received{0};
   std::atomic<std::uint64_t> total_commands_processed{0};
   std::atomic<std::uint64_t> rejected_connections{0};
+  /// TLS connections (RESP and HTTPS) closed because the handshake failed or timed out.
+  std::atomic<std::uint64_t> tls_handshake_failures{0};
   std::atomic<std::uint64_t> total_net_input_bytes{0};
   std::atomic<std::uint64_t> total_net_output_bytes{0};
   std::atomic<std::uint64_t> total_error_replies{0};

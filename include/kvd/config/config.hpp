@@ -73,6 +73,28 @@ struct server_config {
   std::string bind = "127.0.0.1";     ///< space-separated addresses for RESP
   int http_port = 8080;               ///< HTTP port (0 = disabled)
   std::string http_bind = "127.0.0.1";
+  // TLS (Redis 7.0 tls-* names and defaults; src/net/tls.cpp). The file options and the
+  // protocol/cipher/session options may be changed by CONFIG SET, which reloads the context.
+  int tls_port = 0;                   ///< RESP over TLS on `bind` (0 = disabled), start-up only
+  locked_string tls_cert_file;        ///< server certificate chain, PEM
+  locked_string tls_key_file;         ///< server private key, PEM
+  locked_string tls_key_file_pass;    ///< passphrase of tls_key_file ("" = none)
+  locked_string tls_ca_cert_file;     ///< CA bundle that signs client certificates, PEM
+  locked_string tls_ca_cert_dir;      ///< directory of CA certificates (c_rehash layout)
+  locked_string tls_dh_params_file;   ///< DH parameters, PEM ("" = OpenSSL's automatic groups)
+  locked_string tls_auth_clients = "yes";  ///< yes | no | optional: client certificates on tls-port
+  locked_string tls_protocols;        ///< e.g. "TLSv1.2 TLSv1.3" ("" = that default)
+  locked_string tls_ciphers;          ///< OpenSSL cipher list for TLSv1.2 and below ("" = OpenSSL's)
+  locked_string tls_ciphersuites;     ///< OpenSSL TLSv1.3 ciphersuites ("" = OpenSSL's)
+  std::atomic<bool> tls_prefer_server_ciphers{false};
+  std::atomic<bool> tls_session_caching{true};
+  std::atomic<std::int64_t> tls_session_cache_size{20 * 1024};  ///< sessions
+  std::atomic<std::int64_t> tls_session_cache_timeout{300};     ///< seconds
+  /// Redis's certificate for outgoing TLS connections; kvd makes none (accepted for compatibility).
+  locked_string tls_client_cert_file, tls_client_key_file, tls_client_key_file_pass;
+  bool http_tls = false;              ///< http-port speaks HTTPS, start-up only
+  int http_tls_port = 0;              ///< an HTTPS listener on `http-bind` besides http-port (0 = none)
+  locked_string http_tls_auth_clients = "no";  ///< yes | no | optional: client certificates over HTTPS
   int io_threads = 2;                 ///< threads running the io_context
   int databases = 16;
   locked_string loglevel = "info";    ///< debug | info | warning | error (Redis names accepted)
@@ -189,6 +211,12 @@ class registry {
   /// a temporary file, fsynced, renamed over `path`. Returns an error text (errno's) on failure.
   [[nodiscard]] std::optional<std::string> rewrite(const std::string& path) const;
 
+  /// Called by CONFIG SET for each option it changed, once all new values are stored and
+  /// before on_change: applies the change where that can fail (the server reloads the TLS
+  /// files). An error text rolls every value of the command back and fails it
+  /// ("ERR CONFIG SET failed (possibly related to argument '<name>') - <text>"), as Redis's
+  /// apply functions.
+  std::function<std::optional<std::string>(const std::string& name)> on_apply;
   /// Called after a successful CONFIG SET of `name` (the server re-applies log level...).
   std::function<void(const std::string& name)> on_change;
 

@@ -2,6 +2,8 @@
 // each served by a session on its own strand of the server's io_context. Sessions parse
 // requests (header limit, body limit from `http-max-body-size`, 30 s read timeout, keep-alive,
 // Expect: 100-continue) and pass them to route_request() (router.hpp).
+// With a TLS context (http-tls, http-tls-port) the same sessions serve HTTPS: each
+// connection completes a TLS handshake first, then every route (SSE included) runs as over HTTP.
 // Lifetimes follow Beast's example/http/server/async/http_server_async.cpp and
 // example/advanced/server/advanced_server.cpp: the listener and each session are
 // enable_shared_from_this and live while an asynchronous operation holds them.
@@ -17,6 +19,10 @@
 
 #include "kvd/command/dispatcher.hpp"
 
+namespace kvd::net {
+class context_holder;
+}
+
 namespace kvd::http {
 
 /// Longest time, per read phase (header, then body), a request may take to arrive; a client
@@ -29,8 +35,11 @@ inline constexpr std::size_t header_limit = 64 * 1024;
 class listener : public std::enable_shared_from_this<listener> {
  public:
   /// Opens, binds (SO_REUSEADDR) and listens on `ep`. Throws boost::system::system_error
-  /// when any of these fails. `ioc` and `d` must outlive the listener and its sessions.
-  listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep, command::dispatcher& d);
+  /// when any of these fails. `ioc`, `d` and `tls` must outlive the listener and its sessions.
+  /// With `tls` the listener serves HTTPS with the holder's current context (client
+  /// certificates per http-tls-auth-clients); null serves plain HTTP.
+  listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep, command::dispatcher& d,
+           const net::context_holder* tls = nullptr);
 
   /// Starts the accept loop.
   void run();
@@ -48,13 +57,15 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;  ///< waits after EMFILE/ENFILE before accepting again
   command::dispatcher& d_;
+  const net::context_holder* tls_;  ///< null: plain HTTP
   unsigned short port_ = 0;
 };
 
 /// Binds `ep`, starts accepting; each session runs on its own strand of `ioc` and executes
-/// requests through `d`. Returns the running listener (keep it to stop() it). Throws
-/// boost::system::system_error if opening, binding or listening fails.
+/// requests through `d`; HTTPS when `tls` is given (see listener). Returns the running
+/// listener (keep it to stop() it). Throws boost::system::system_error if opening, binding
+/// or listening fails.
 std::shared_ptr<listener> start_http_listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep,
-                                              command::dispatcher& d);
+                                              command::dispatcher& d, const net::context_holder* tls = nullptr);
 
 }  // namespace kvd::http

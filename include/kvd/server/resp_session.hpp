@@ -2,6 +2,8 @@
 // (RESP2/RESP3 multibulk or inline), executes them through the dispatcher on the
 // connection's strand, and sends all their replies in one write (pipelining).
 // Lifetime: shared_ptr held by pending async operations only (Beast example style).
+// The same session serves plain and TLS connections (tls-port): its stream is a
+// net::maybe_tls_stream, and a TLS connection first completes its handshake.
 #pragma once
 #include <memory>
 #include <string>
@@ -12,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "kvd/command/dispatcher.hpp"
+#include "kvd/net/tls.hpp"
 #include "kvd/protocol/resp_parser.hpp"
 #include "kvd/protocol/resp_writer.hpp"
 
@@ -21,8 +24,13 @@ class resp_session final : public command::client_handle,
                            public pubsub::subscriber,
                            public std::enable_shared_from_this<resp_session> {
  public:
-  /// Takes the accepted socket (its executor must be a strand).
-  resp_session(boost::asio::ip::tcp::socket socket, command::dispatcher& disp);
+  /// Takes the accepted socket (its executor must be a strand). With `tls` (a server
+  /// context, tls-port) the connection speaks TLS: start() and refuse() first run the
+  /// handshake (deadline net::tls_handshake_timeout; a failure closes this connection only,
+  /// logged and counted in stats.tls_handshake_failures), peer verification per
+  /// tls-auth-clients.
+  resp_session(boost::asio::ip::tcp::socket socket, command::dispatcher& disp,
+               std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~resp_session() override;
 
   /// Registers the client and starts reading.
@@ -38,6 +46,12 @@ class resp_session final : public command::client_handle,
   void deliver(std::shared_ptr<const pubsub::message> m) override;
 
  private:
+  /// Runs `next` at once for a plain connection; for TLS after a successful handshake.
+  template <class Next>
+  void with_handshake(Next next);
+  /// start() after the handshake: registers the client (CLIENT LIST, connected_clients),
+  /// applies protected mode, starts reading.
+  void begin();
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void process_input();
@@ -61,7 +75,7 @@ class resp_session final : public command::client_handle,
   /// Drops this client's waiter (disconnect, kill): no waiter is left behind.
   void cancel_block();
 
-  boost::asio::ip::tcp::socket socket_;
+  net::maybe_tls_stream<boost::asio::ip::tcp::socket, net::fd_tls_stream> stream_;
   command::dispatcher& disp_;
   std::shared_ptr<command::client_context> client_;
   protocol::resp_parser parser_;
@@ -80,6 +94,7 @@ class resp_session final : public command::client_handle,
   bool blocked_ = false;  ///< a blocking command waits; input is read but not run
   std::int64_t soft_limit_since_ms_ = 0;  ///< when output went over the soft limit (0 = under)
   bool skip_reply_ = false;  ///< CLIENT REPLY SKIP was the last command: drop the next reply
+  /// BLPOP... timeout and CLIENT PAUSE polling; before that, the TLS handshake deadline.
   boost::asio::steady_timer block_timer_;
 };
 
