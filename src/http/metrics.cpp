@@ -130,6 +130,8 @@ std::string render_metrics(command::server_state& s) {
            st.total_connections_received.load());
   e.single("kvd_rejected_connections_total", "counter", "Connections refused because of maxclients.",
            st.rejected_connections.load());
+  e.single("kvd_tls_handshake_failures_total", "counter", "TLS handshakes that failed (RESP tls-port and HTTPS).",
+           st.tls_handshake_failures.load());
   e.single("kvd_net_input_bytes_total", "counter", "Bytes read from clients, RESP and HTTP.",
            st.total_net_input_bytes.load());
   e.single("kvd_net_output_bytes_total", "counter", "Bytes written to clients, RESP and HTTP.",
@@ -150,6 +152,10 @@ std::string render_metrics(command::server_state& s) {
     e.sample("kvd_db_keys_expiring", "db=\"" + std::to_string(i) + "\"", static_cast<std::uint64_t>(n.second));
 
   e.single("kvd_expired_keys_total", "counter", "Keys deleted because their expire passed.", ks.expired_keys.load());
+  e.single("kvd_evicted_keys_total", "counter", "Keys evicted to stay under maxmemory (INFO evicted_keys).",
+           s.eviction.evicted_keys.load());
+  e.single("kvd_maxmemory_bytes", "gauge", "The maxmemory limit, bytes (0: none).",
+           static_cast<std::int64_t>(s.config.maxmemory.load()));
   e.single("kvd_keyspace_hits_total", "counter", "Key lookups by read commands that found the key.",
            ks.keyspace_hits.load());
   e.single("kvd_keyspace_misses_total", "counter", "Key lookups by read commands that did not find the key.",

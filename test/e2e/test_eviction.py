@@ -11,12 +11,14 @@ bounded; the file takes well under a minute.
 """
 
 import os
+import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvdtest  # noqa: E402
 from kvdtest import eq  # noqa: E402
+from curl_client import curl  # noqa: E402
 
 LIMIT_ABOVE_START = 8 * 1024 * 1024  # maxmemory = used memory at the start + this
 VALUE = "x" * 1000
@@ -97,6 +99,14 @@ def test_allkeys_lru_keeps_recently_read_keys(s):
     assert new >= 3600, f"new keys were evicted: {new}/4000 left"
     assert cold <= 3000 - n * 0.8, f"untouched keys survived: {cold}/3000 left, {n} evicted"
     check_near_limit(r, limit, "allkeys-lru")
+    # /metrics shows the same count and the limit.
+    before = evicted_keys(r)
+    body = curl(s.http_port, "GET", "/metrics").body.decode()
+    after = evicted_keys(r)  # the cron may still evict meanwhile
+    got = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(kvd_evicted_keys_total|kvd_maxmemory_bytes) (\S+)$",
+                                                              body, re.M)}
+    assert before <= got.get("kvd_evicted_keys_total", -1) <= after, (got, before, after)
+    eq(got.get("kvd_maxmemory_bytes"), float(limit), "kvd_maxmemory_bytes")
 
 
 def test_allkeys_lfu_keeps_frequently_read_keys(s):

@@ -144,9 +144,13 @@ def test_hotkeys(s, rs):
     eq((r.returncode, r.stdout, r.stderr), (ref.returncode, ref.stdout, ref.stderr),
        "--hotkeys without an LFU policy, kvd vs redis-server")
     assert "ERR An LFU maxmemory policy is not selected" in r.stdout + r.stderr, r
-    # With allkeys-lfu: every key is listed with its OBJECT FREQ counter.
+    # With allkeys-lfu: every key is listed with its OBJECT FREQ counter. The keys are made
+    # again under the LFU policy (a new key's counter starts at 5, as Redis's LFU_INIT_VAL; keys
+    # made under an LRU policy hold an LRU clock, which reads as a decayed counter).
     redis_cli(s.port, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     try:
+        redis_cli(s.port, "FLUSHALL")
+        fill_typed(s.port)
         for _ in range(50):
             redis_cli(s.port, "GET", "str:big")
         out = redis_cli(s.port, "--hotkeys", timeout=30)
