@@ -207,6 +207,13 @@ int main(int argc, char** argv) {
     if (name == "appendfsync" && persist::parse_fsync_policy(cfg.appendfsync.get(), p))
       if (auto* aof = state.aof.load()) aof->set_policy(p);
   };
+  // Keyspace notifications the keyspace raises itself: "new" (class n) and "keymiss" (m).
+  ks.set_key_event_hook(
+      [&state](store::key_event e, int db, std::string_view key) {
+        if (e == store::key_event::created) pubsub::notify(state.notifier, pubsub::notify_new, "new", key, db);
+        else pubsub::notify(state.notifier, pubsub::notify_key_miss, "keymiss", key, db);
+      },
+      state.notifier.flags, pubsub::notify_new, pubsub::notify_key_miss);
   // Keys removed by expiry are logged as DEL (Redis propagates expires the same way).
   ks.set_expired_hook([&state](int db, std::string_view key) {
     pubsub::notify(state.notifier, pubsub::notify_expired, "expired", key, db);

@@ -105,6 +105,7 @@ value* database::find(std::string_view key) {
 value* database::lookup_read(std::string_view key) {
   value* v = find(key);
   (v ? ks_.stats_.keyspace_hits : ks_.stats_.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
+  if (!v) ks_.notify_key(key_event::missed, index_, key);
   return touch(v);
 }
 
@@ -124,14 +125,18 @@ value& database::set(std::string_view key, value v, bool keep_ttl) {
     return n->val;
   }
   v.set_has_expire(false);
-  return s.data.insert_new(key, h, std::move(v))->val;
+  auto& stored = s.data.insert_new(key, h, std::move(v))->val;
+  ks_.notify_key(key_event::created, index_, key);
+  return stored;
 }
 
 value& database::add(std::string_view key, value v) {
   auto h = util::hash_bytes(key);
   v.set_lru(ks_.fresh_lru());
   v.set_has_expire(false);
-  return shards_[shard_index(h)]->data.insert_new(key, h, std::move(v))->val;
+  auto& stored = shards_[shard_index(h)]->data.insert_new(key, h, std::move(v))->val;
+  ks_.notify_key(key_event::created, index_, key);
+  return stored;
 }
 
 bool database::del(std::string_view key) {
@@ -183,7 +188,10 @@ void database::rename(std::string_view from, std::string_view to) {
   std::uint32_t lru = v.lru();  // the same object moves (Redis renameGenericCommand)
   if (when >= 0) s.expires.erase(from, h);
   s.data.erase(from, h);
+  // Redis deletes an existing destination and dbAdd()s: "new" fires even when it overwrites.
+  bool existed = find(to) != nullptr;
   set(to, std::move(v), false).set_lru(lru);
+  if (existed) ks_.notify_key(key_event::created, index_, to);
   if (when >= 0) set_expire(to, when);
 }
 

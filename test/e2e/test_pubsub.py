@@ -278,12 +278,55 @@ def test_http_publish_and_sse(s):
                 p.wait()
 
 
+def new_and_keymiss_events(port):
+    """The "new" (class n) and "keymiss" (m) keyevents a fixed command sequence raises, in order."""
+    import redis
+    r = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+    r.flushall()
+    r.config_set("notify-keyspace-events", "Enm")
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:*")
+    wait_until(lambda: r.pubsub_numpat() == 1, "psubscribed")
+    try:
+        w = redis.Redis(host="127.0.0.1", port=port)
+        w.set("a", "1")
+        w.set("b", "1")
+        w.set("b", "2")  # overwrite: no "new"
+        w.rename("a", "b")  # the destination is added again: "new", as Redis
+        w.get("nokey")
+        w.rpush("l", "x")
+        w.lpush("l", "y")
+        w.hget("nohash", "f")
+        w.zscore("nozset", "m")
+        w.copy("b", "c")
+        w.sadd("s", "m")
+        w.set("last", "1")
+        got = []
+        deadline = time.monotonic() + 10
+        while (not got or got[-1] != ("new", "last")) and time.monotonic() < deadline:
+            m = p.get_message(timeout=0.2)
+            if m and m["type"] == "pmessage":
+                got.append((m["channel"].split(":", 1)[1], m["data"]))
+        return got
+    finally:
+        p.close()
+        r.config_set("notify-keyspace-events", "")
+
+
+def test_new_and_keymiss_notifications(s):
+    got = new_and_keymiss_events(s.port)
+    with kvdtest.redis_server() as rs:
+        want = new_and_keymiss_events(rs.port)
+    eq(want[-1], ("new", "last"), "redis-server's sequence is complete")
+    eq(got, want, "new/keymiss keyevents, kvd vs redis-server")
+
+
 def main():
     with kvdtest.server() as s:
         return kvdtest.run_tests([
             test_subscribe_publish, test_psubscribe_patterns, test_resp2_subscribed_context,
             test_resp3_push_frames, test_slow_subscriber_disconnected, test_keyspace_notifications,
-            test_monitor_with_redis_cli, test_http_publish_and_sse,
+            test_monitor_with_redis_cli, test_http_publish_and_sse, test_new_and_keymiss_notifications,
         ], s)
 
 

@@ -39,6 +39,14 @@ struct keyspace_stats {
 /// Called with the key's shard lock held; must not call back into the keyspace.
 using expired_hook = std::function<void(int db, std::string_view key)>;
 
+/// Key events the keyspace reports itself (keyspace notification classes n and m): a key
+/// created ("new", Redis dbAdd: SET of an absent key, the first push, RENAME's and COPY's
+/// destination) and a read lookup that found nothing ("keymiss", Redis
+/// lookupKeyReadWithFlags). Called with the key's shard lock held; must not call back into the
+/// keyspace.
+enum class key_event { created, missed };
+using key_event_hook = std::function<void(key_event, int db, std::string_view key)>;
+
 /// One shard: a lock and the two dicts it protects.
 struct shard {
   std::mutex mu;
@@ -194,6 +202,15 @@ class keyspace {
 
   /// Installs the hook told about every key removed by expiry.
   void set_expired_hook(expired_hook h) { expired_hook_ = std::move(h); }
+  /// Installs the key event hook. It runs only while `*mask` (notify-keyspace-events' parsed
+  /// classes, read with one relaxed load) has `created_bit` (for key_event::created) or
+  /// `missed_bit` (key_event::missed). Set before serving.
+  void set_key_event_hook(key_event_hook h, const std::atomic<int>* mask, int created_bit, int missed_bit) {
+    key_event_hook_ = std::move(h);
+    key_event_mask_ = mask;
+    created_bit_ = created_bit;
+    missed_bit_ = missed_bit;
+  }
   /// When false, lookups do not delete expired keys' data on read (they still read as
   /// absent); the active cycle also stops (DEBUG SET-ACTIVE-EXPIRE 0 stops only the latter).
   void set_active_expire(bool on) noexcept { active_expire_.store(on); }
@@ -208,11 +225,20 @@ class keyspace {
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     if (expired_hook_) expired_hook_(db, key);
   }
+  void notify_key(key_event e, int db, std::string_view key) const {
+    if (!key_event_mask_) return;
+    int bit = e == key_event::created ? created_bit_ : missed_bit_;
+    if (key_event_mask_->load(std::memory_order_relaxed) & bit) key_event_hook_(e, db, key);
+  }
 
   std::vector<std::unique_ptr<database>> dbs_;
   const config::server_config* cfg_ = nullptr;
   keyspace_stats stats_;
   expired_hook expired_hook_;
+  key_event_hook key_event_hook_;
+  const std::atomic<int>* key_event_mask_ = nullptr;
+  int created_bit_ = 0;
+  int missed_bit_ = 0;
   std::atomic<bool> active_expire_{true};
   std::atomic<int> next_db_{0};
 };
