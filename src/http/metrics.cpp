@@ -122,6 +122,10 @@ std::string render_metrics(command::server_state& s) {
            st.total_commands_processed.load());
   e.single("kvd_error_replies_total", "counter", "Error replies sent (INFO total_error_replies).",
            st.total_error_replies.load());
+  // By error code, the first word of the reply (ERR, WRONGTYPE, NOAUTH...), as INFO errorstats.
+  e.family("kvd_errors_total", "counter", "Error replies by error code (INFO errorstats).");
+  for (auto& [code, n] : s.introspection.error_counts())
+    e.sample("kvd_errors_total", "type=\"" + escape_label_value(code) + "\"", n);
   e.single("kvd_connected_clients", "gauge", "Connected clients, RESP and HTTP.",
            static_cast<std::int64_t>(st.connected_clients.load()));
   e.single("kvd_blocked_clients", "gauge", "Clients waiting in a blocking command (BLPOP, BZPOPMIN...).",

@@ -128,6 +128,10 @@ def main():
         rc.get("nope")
         rc.config_get("maxclients")
         try:
+            rc.lpush("k0", "x")  # WRONGTYPE
+        except Exception:
+            pass
+        try:
             rc.execute_command("GET")  # wrong number of arguments: rejected, an error reply
         except Exception:
             pass
@@ -152,6 +156,9 @@ def main():
         check(after.get(("kvd_commands_rejected_total", '{cmd="get"}'), 0) >= 1, "rejected GET counted")
         check(after[("kvd_error_replies_total", "")] >= before[("kvd_error_replies_total", "")] + 1,
               "kvd_error_replies_total moved")
+        check(after.get(("kvd_errors_total", '{type="ERR"}'), 0) >= 1, "kvd_errors_total{type=\"ERR\"} counts the arity error")
+        check(after.get(("kvd_errors_total", '{type="WRONGTYPE"}'), 0) >= 1,
+              "kvd_errors_total{type=\"WRONGTYPE\"} counts LPUSH on a string")
         check(after.get(("kvd_db_keys", '{db="0"}')) == 11, "kvd_db_keys{db=\"0\"} == 11 (%s)" % after.get(
             ("kvd_db_keys", '{db="0"}')))
         check(after.get(("kvd_db_keys_expiring", '{db="0"}')) == 1, "kvd_db_keys_expiring{db=\"0\"} == 1")
