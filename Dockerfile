@@ -18,7 +18,7 @@ FROM debian:bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-program-options1.81.0 libspdlog1.10 libfmt9 \
-      libjemalloc2 libedit2 libsystemd0 libssl3 \
+      libjemalloc2 libedit2 libsystemd0 libssl3 liblzf1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system kvd \
  && useradd --system --gid kvd --home-dir /var/lib/kvd --no-create-home --shell /usr/sbin/nologin kvd \
