@@ -259,6 +259,37 @@ def test_https_kv(s, c, tls_port):
     assert r.returncode != 0 or '"ok"' not in r.stdout, f"plain HTTP served on the HTTPS port: {r.stdout!r}"
 
 
+def test_kvd_cli_tls(s, c, tls_port):
+    """kvd-cli --tls with redis-cli's options, over RESP (tls-port) and HTTPS (--http https://)."""
+    kcli = os.path.join(os.path.dirname(kvdtest.kvd_server_path()), "kvd-cli")
+
+    def run(*args):
+        return subprocess.run([kcli, *map(str, args)], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    tls = ["-p", tls_port, "--tls", "--cacert", c["ca.crt"], "--cert", c["client.crt"], "--key", c["client.key"]]
+    r = run(*tls, "SET", "cli-tls", "v1")
+    eq((r.returncode, r.stdout), (0, "OK\n"), f"kvd-cli --tls SET ({r.stderr!r})")
+    eq(run(*tls, "GET", "cli-tls").stdout, "v1\n", "kvd-cli --tls GET")
+    eq(run(*tls, "-3", "HGETALL", "none").stdout, "\n", "kvd-cli --tls -3 (HELLO 3 over TLS)")
+    # tls-auth-clients yes: no client certificate, no service.
+    r = run("-p", tls_port, "--tls", "--cacert", c["ca.crt"], "PING")
+    assert r.returncode != 0 and "PONG" not in r.stdout, f"served without a client certificate: {r}"
+    # A server certificate the CA does not vouch for is refused, unless --insecure.
+    r = run("-p", tls_port, "--tls", "--cacert", c["client.crt"], "--cert", c["client.crt"], "--key", c["client.key"],
+            "PING")
+    assert r.returncode != 0 and "TLS" in r.stderr + r.stdout, f"unverified server accepted: {r}"
+    r = run("-p", tls_port, "--tls", "--insecure", "--cert", c["client.crt"], "--key", c["client.key"], "PING")
+    eq(r.stdout, "PONG\n", f"--insecure ({r.stderr!r})")
+    r = run(*tls[:3], "--cacert", "/nonexistent/ca.pem", "PING")
+    assert r.returncode != 0 and "/nonexistent/ca.pem" in r.stderr, f"missing --cacert file: {r}"
+    # HTTPS: --http https://... verifies with --cacert.
+    url = f"https://127.0.0.1:{s.http_port}"
+    r = run("--http", url, "--cacert", c["ca.crt"], "GET", "cli-tls")
+    eq((r.returncode, r.stdout), (0, "v1\n"), f"kvd-cli --http https:// ({r.stderr!r})")
+    r = run("--http", url, "--cacert", c["ca.crt"], "INCR", "cli-n")
+    eq(r.stdout, "1\n", "kvd-cli --http https:// INCR")
+
+
 def test_https_sse(s, c, tls_port):
     url = f"https://127.0.0.1:{s.http_port}/v1/subscribe/ssech?count=2&timeout=10"
     proc = subprocess.Popen([CURL, "-sS", "-N", "--max-time", "15", "--cacert", c["ca.crt"], url],
@@ -456,7 +487,7 @@ def main():
         with tls_server("--http-tls", "yes") as (s, tls_port):
             failures += kvdtest.run_tests([
                 test_redis_cli_tls, test_quit_sends_close_notify, test_client_without_certificate_refused, test_python_redis_ssl,
-                test_pubsub_over_tls, test_https_kv, test_https_sse, test_plaintext_on_tls_port,
+                test_pubsub_over_tls, test_https_kv, test_kvd_cli_tls, test_https_sse, test_plaintext_on_tls_port,
                 test_handshake_deadline, test_config_get_set,
             ], s, c, tls_port)
         failures += kvdtest.run_tests([test_tls13_only, test_missing_cert_stops_startup, test_port_zero_and_https_port],

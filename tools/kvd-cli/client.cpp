@@ -2,12 +2,15 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <charconv>
 #include <cctype>
 #include <optional>
@@ -44,22 +47,72 @@ reply error_reply(std::string msg) {
   return r;
 }
 
+constexpr std::chrono::seconds handshake_timeout{5};
+
+/// The client TLS context of `o` (redis-cli's --cacert, --cacertdir, --cert, --key,
+/// --insecure). Throws connection_error naming the file that cannot be loaded.
+asio::ssl::context make_tls_context(const connect_options& o) {
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  auto load = [](const char* what, const std::string& file, auto&& f) {
+    if (file.empty()) return;
+    boost::system::error_code ec;
+    f(ec);
+    if (ec) throw connection_error("kvd-cli: cannot load " + std::string(what) + " " + file + ": " + ec.message());
+  };
+  load("--cacert", o.cacert, [&](auto& ec) { ctx.load_verify_file(o.cacert, ec); });
+  load("--cacertdir", o.cacertdir, [&](auto& ec) { ctx.add_verify_path(o.cacertdir, ec); });
+  if (o.cacert.empty() && o.cacertdir.empty()) ctx.set_default_verify_paths();
+  load("--cert", o.cert, [&](auto& ec) { ctx.use_certificate_chain_file(o.cert, ec); });
+  load("--key", o.key, [&](auto& ec) { ctx.use_private_key_file(o.key, asio::ssl::context::pem, ec); });
+  ctx.set_verify_mode(o.insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
+  return ctx;
+}
+
+/// Sends the server name (SNI) on `s`: --sni, else the host.
+template <class Stream>
+void set_sni(Stream& s, const connect_options& o, const std::string& host) {
+  const std::string& name = o.sni.empty() ? host : o.sni;
+  SSL_set_tlsext_host_name(s.native_handle(), name.c_str());
+}
+
 class resp_client final : public client {
  public:
-  explicit resp_client(const connect_options& o) : opt_(o), socket_(ioc_) {
+  explicit resp_client(const connect_options& o)
+      : opt_(o), ctx_(o.tls ? make_tls_context(o) : asio::ssl::context(asio::ssl::context::tls_client)),
+        stream_(ioc_, ctx_) {
     boost::system::error_code ec;
     tcp::resolver resolver(ioc_);
     auto endpoints = resolver.resolve(o.host, std::to_string(o.port), ec);
-    if (!ec) asio::connect(socket_, endpoints, ec);
+    if (!ec) asio::connect(stream_.next_layer(), endpoints, ec);
     if (ec)
       throw connection_error("Could not connect to kvd at " + address() + ": " + ec.message());
-    socket_.set_option(tcp::no_delay(true), ec);
+    stream_.next_layer().set_option(tcp::no_delay(true), ec);
+    if (o.tls) {
+      set_sni(stream_, o, o.host);
+      // Bounded: a plain-text server never answers the ClientHello.
+      bool done = false;
+      stream_.async_handshake(asio::ssl::stream_base::client, [&](const boost::system::error_code& e) {
+        ec = e;
+        done = true;
+      });
+      ioc_.run_for(handshake_timeout);
+      if (!done) {
+        stream_.next_layer().close(ec);
+        ioc_.run();
+        throw connection_error("Could not negotiate a TLS connection with " + address() +
+                               ": no TLS handshake reply in " + std::to_string(handshake_timeout.count()) +
+                               " s (is it kvd's tls-port?)");
+      }
+      ioc_.restart();
+      if (ec) throw connection_error("Could not negotiate a TLS connection with " + address() + ": " + ec.message());
+    }
   }
 
   reply call(const std::vector<std::string>& args) override {
     std::string req = encode_command(args);
     boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(req), ec);
+    if (opt_.tls) asio::write(stream_, asio::buffer(req), ec);
+    else asio::write(stream_.next_layer(), asio::buffer(req), ec);
     if (ec) throw connection_error("Error writing to " + address() + ": " + ec.message());
     char buf[16384];
     for (;;) {
@@ -74,7 +127,8 @@ class resp_client final : public client {
           if (auto n = parse_db(args[1])) db_ = *n;
         return std::move(*r);
       }
-      std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+      std::size_t n = opt_.tls ? stream_.read_some(asio::buffer(buf), ec)
+                               : stream_.next_layer().read_some(asio::buffer(buf), ec);
       if (ec) throw connection_error("Error reading from " + address() + ": " + (ec == asio::error::eof ? std::string("Server closed the connection") : ec.message()));
       reader_.feed(std::string_view(buf, n));
     }
@@ -86,7 +140,8 @@ class resp_client final : public client {
  private:
   connect_options opt_;
   asio::io_context ioc_;
-  tcp::socket socket_;
+  asio::ssl::context ctx_;
+  asio::ssl::stream<tcp::socket> stream_;  // next_layer() alone without --tls
   resp_reader reader_;
   int db_ = 0;
 };
@@ -163,11 +218,21 @@ reply json_to_reply(const json::value& v) {
 
 class http_client final : public client {
  public:
-  explicit http_client(const connect_options& o) : opt_(o), stream_(ioc_), db_(o.db) {
+  explicit http_client(const connect_options& o) : opt_(o), db_(o.db) {
     std::string_view url = o.http_url;
-    if (url.starts_with("https://"))
-      throw connection_error("kvd-cli: https is not available: kvd serves plain HTTP only (no TLS yet)");
-    if (url.starts_with("http://")) url.remove_prefix(7);
+    if (url.starts_with("https://")) {
+      https_ = true;
+      url.remove_prefix(8);
+    } else if (url.starts_with("http://")) {
+      url.remove_prefix(7);
+    }
+    if (https_ || o.tls) {
+      https_ = true;
+      ctx_.emplace(make_tls_context(o));
+      tls_.emplace(ioc_, *ctx_);
+    } else {
+      plain_.emplace(ioc_);
+    }
     auto slash = url.find('/');
     std::string_view hostport = url.substr(0, slash);
     prefix_ = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
@@ -182,8 +247,8 @@ class http_client final : public client {
     }
     if (host_.size() > 2 && host_.front() == '[' && host_.back() == ']') host_ = host_.substr(1, host_.size() - 2);
     if (host_.empty()) throw connection_error("kvd-cli: bad --http URL '" + o.http_url + "' (want http://host:port)");
-    if (port_.empty()) port_ = "80";
-    display_ = "http://" + std::string(hostport) + prefix_;
+    if (port_.empty()) port_ = https_ ? "443" : "80";
+    display_ = (https_ ? "https://" : "http://") + std::string(hostport) + prefix_;
     if (!o.password.empty())
       auth_ = "Basic " + b64_encode((o.user.empty() ? std::string("default") : o.user) + ":" + o.password);
   }
@@ -221,7 +286,12 @@ class http_client final : public client {
  private:
   void close() {
     boost::system::error_code ec;
-    stream_.socket().close(ec);
+    if (tls_) {
+      beast::get_lowest_layer(*tls_).socket().close(ec);
+      tls_.emplace(ioc_, *ctx_);  // a TLS stream is not reused after its connection ends
+    } else {
+      plain_->socket().close(ec);
+    }
     connected_ = false;
   }
 
@@ -229,10 +299,22 @@ class http_client final : public client {
     if (!connected_) {
       tcp::resolver resolver(ioc_);
       auto endpoints = resolver.resolve(host_, port_);
-      stream_.expires_never();
-      stream_.connect(endpoints);
+      if (tls_) {
+        beast::get_lowest_layer(*tls_).expires_never();
+        beast::get_lowest_layer(*tls_).connect(endpoints);
+        set_sni(*tls_, opt_, host_);
+        tls_->handshake(asio::ssl::stream_base::client);
+      } else {
+        plain_->expires_never();
+        plain_->connect(endpoints);
+      }
       connected_ = true;
     }
+    return tls_ ? exchange(*tls_, body) : exchange(*plain_, body);
+  }
+
+  template <class Stream>
+  reply exchange(Stream& stream, const std::string& body) {
     std::string target = prefix_ + "/v1/command";
     if (db_ != 0) target += "?db=" + std::to_string(db_);
     http::request<http::string_body> req{http::verb::post, target, 11};
@@ -244,17 +326,20 @@ class http_client final : public client {
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    http::write(stream_, req);
+    http::write(stream, req);
     beast::flat_buffer buf;
     http::response<http::string_body> res;
-    http::read(stream_, buf, res);
+    http::read(stream, buf, res);
     if (!res.keep_alive()) close();
     return json_body_to_reply(res.body(), res.result_int());
   }
 
   connect_options opt_;
   asio::io_context ioc_;
-  beast::tcp_stream stream_;
+  bool https_ = false;
+  std::optional<asio::ssl::context> ctx_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;  // https://
+  std::optional<beast::tcp_stream> plain_;                   // http://
   bool connected_ = false;
   std::string host_, port_, prefix_, display_, auth_;
   int db_ = 0;

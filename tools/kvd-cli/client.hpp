@@ -24,7 +24,14 @@ struct connect_options {
   std::string password;  // empty: no AUTH
   int db = 0;
   int resp = 2;          // 3: HELLO 3 on connect
-  std::string http_url;  // non-empty: HTTP mode
+  std::string http_url;  // non-empty: HTTP mode (https:// for HTTPS)
+  // TLS (RESP with tls, and https:// URLs), redis-cli's options: the server certificate is
+  // verified against cacert / cacertdir (the system's CAs when both are empty) unless
+  // insecure; cert and key are the client certificate (tls-auth-clients); sni overrides the
+  // server name sent (default: the host).
+  bool tls = false;
+  std::string cacert, cacertdir, cert, key, sni;
+  bool insecure = false;
 };
 
 /// Sends one command and waits for its reply. Implementations are not thread-safe.

@@ -32,7 +32,13 @@ constexpr const char* usage_text =
     "  --user <username>  Username for AUTH/HELLO (ACL style).\n"
     "  -n <db>            Database number.\n"
     "  -2 / -3            Start the session in RESP2 (default) or RESP3 (HELLO 3).\n"
-    "  --tls              TLS connection (not available yet: kvd has no TLS).\n"
+    "  --tls              Establish a TLS connection (kvd's tls-port; with --http, HTTPS).\n"
+    "  --cacert <file>    CA certificate file to verify the server with.\n"
+    "  --cacertdir <dir>  Directory of trusted CA certificates (the system's when neither is given).\n"
+    "  --cert <file>      Client certificate (tls-auth-clients).\n"
+    "  --key <file>       Private key of the client certificate.\n"
+    "  --sni <host>       Server name indication for TLS (default: the host).\n"
+    "  --insecure         Do not verify the server's certificate.\n"
     "  --http <url>       Talk to kvd's HTTP API (POST <url>/v1/command) instead of RESP.\n"
     "  --raw              Raw output (default when stdout is not a terminal).\n"
     "  --no-raw           Formatted output even when stdout is not a terminal.\n"
@@ -106,6 +112,19 @@ cli_options parse_options(int argc, char** argv) {
       o.conn.resp = 3;
     } else if (a == "--tls") {
       o.tls = true;
+      o.conn.tls = true;
+    } else if (a == "--cacert") {
+      o.conn.cacert = value(a);
+    } else if (a == "--cacertdir") {
+      o.conn.cacertdir = value(a);
+    } else if (a == "--cert") {
+      o.conn.cert = value(a);
+    } else if (a == "--key") {
+      o.conn.key = value(a);
+    } else if (a == "--sni") {
+      o.conn.sni = value(a);
+    } else if (a == "--insecure") {
+      o.conn.insecure = true;
     } else if (a == "--http") {
       o.conn.http_url = value(a);
     } else if (a == "--raw") {
@@ -440,9 +459,6 @@ int from_stdin(session& s) {
 
 int run_main(int argc, char** argv) {
   cli_options o = parse_options(argc, argv);
-  if (o.tls)
-    die("kvd-cli: --tls is not available: kvd-server does not support TLS yet "
-        "(connect without --tls on a trusted network, or through an SSH tunnel)");
   const bool stdout_tty = isatty(STDOUT_FILENO);
   const bool raw = o.raw == -1 ? !stdout_tty : o.raw == 1;
   session s(o, raw);
