@@ -9,7 +9,8 @@
   tools/bootstrap): the overview shows numbers and draws its charts, the key browser lists
   keys seeded over RESP (SCAN MATCH), shows each type, creates a string key (with a TTL) and
   a hash with two fields, the console prints replies like redis-cli, the slowlog and client
-  views open, a 401 brings up the sign-in prompt and the token then goes with every request;
+  views open; with a password set (CONFIG SET requirepass), the server's 401 brings up the
+  sign-in prompt and the token then goes with every request and is accepted;
 - redis-cli then sees what the browser wrote.
 
 Screenshots: <build>/test-output/console/console-{overview,keys,console,slowlog,clients}.png
@@ -127,6 +128,7 @@ def test_browser(s):
                "binary key and value written with \\xHH escapes in the console view")
     kvdtest.eq(cli("LRANGE", "console:list", "0", "-1"), "a\nb\nc\nd", "RPUSH from the list view")
     kvdtest.eq(cli("SMEMBERS", "console:<img src=x id=evil>"), "member", "set created with a markup-like name")
+    kvdtest.eq(cli("GET", "console:authed"), "yes", "SET run in the console after signing in with a password")
 
     for view in ("overview", "keys", "console", "slowlog", "clients"):
         path = os.path.join(out, "console-%s.png" % view)

@@ -217,24 +217,39 @@ try {
   check(/client\|list/.test(clientsTable), 'client list shows the CLIENT LIST caller');
   await shot('clients');
 
-  // ---- auth: a 401 opens the sign-in prompt; the credentials then go with every request ----
-  await page.route('**/v1/info*', (route) => route.fulfill({
-    status: 401, contentType: 'application/json', body: '{"error":"authentication required","code":"UNAUTHORIZED"}',
-  }));
-  await go('overview');
+  // ---- auth, against the real server: a password is set (CONFIG SET requirepass), the
+  // server's 401 opens the sign-in prompt, the credentials then go with every request and are
+  // accepted; the password is removed again at the end ----
+  const setPass = (value, authorization) => page.evaluate(async ([v, a]) => {
+    const headers = { 'Content-Type': 'application/json' };
+    if (a) headers.Authorization = a;
+    const r = await fetch('/v1/command', { method: 'POST', headers, body: JSON.stringify(['CONFIG', 'SET', 'requirepass', v]) });
+    return r.status;
+  }, [value, authorization]);
+  check(await setPass('console-token', '') === 200, 'CONFIG SET requirepass through the HTTP API');
+  const refused = await page.evaluate(async () => (await fetch('/v1/command', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '["PING"]' })).status);
+  check(refused === 401, `without credentials the server answers 401 (${refused})`);
+  await go('keys'); // its SCAN gets the 401
   await page.waitForSelector('#login[open]', { timeout: STEP_MS });
-  ok('a 401 opens the sign-in prompt');
-  await page.unroute('**/v1/info*');
+  ok("the server's 401 opens the sign-in prompt");
   const seen = [];
+  const statuses = [];
   let signedIn = false;
   page.on('request', (r) => { if (signedIn && r.url().includes('/v1/')) seen.push(r.headers().authorization || ''); });
+  page.on('response', (r) => { if (signedIn && r.url().includes('/v1/')) statuses.push(r.status()); });
   await page.fill('#login-secret', 'console-token');
   await page.click('#login-ok');
   signedIn = true; // the submit handler ran: every request from now on carries the token
-  for (const end = Date.now() + STEP_MS; seen.length < 2 && Date.now() < end;) await page.waitForTimeout(100);
+  await go('overview'); // polls /v1/info
+  for (const end = Date.now() + STEP_MS; statuses.length < 2 && Date.now() < end;) await page.waitForTimeout(100);
   check(seen.length > 0 && seen.every((a) => a === 'Bearer console-token'), `requests carry Authorization: Bearer (${seen.slice(0, 3)})`);
+  check(statuses.length > 0 && statuses.every((st) => st === 200), `the server accepts them (${statuses.slice(0, 5)})`);
   const stored = await page.evaluate(() => sessionStorage.getItem('kvd.console.authorization'));
   check(stored === 'Bearer console-token', 'credentials kept in sessionStorage');
+  await go('console');
+  check((await run('SET console:authed yes')) === 'OK', 'a command runs after signing in');
+  check(await setPass('', 'Bearer console-token') === 200, 'password removed again');
   await page.click('#auth-button');
   await page.click('#login-clear');
 
