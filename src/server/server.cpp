@@ -266,6 +266,11 @@ struct server::impl {
       std::int64_t now = util::now_ms();
       for (auto& c : state.clients.list()) {
         if (c->is_http) continue;
+        // Redis clientsCronHandleTimeout: subscribers, MONITOR clients and blocked clients
+        // (their command has its own timeout) are never closed for being idle.
+        if (c->subs.n_channels.load() + c->subs.n_patterns.load() + c->subs.n_shard.load() > 0 ||
+            c->subs.monitor.load() || state.blocking.is_blocked(c->id))
+          continue;
         if (now - c->last_interaction_ms.load() > static_cast<std::int64_t>(t) * 1000)
           if (auto h = c->handle.lock()) h->close();
       }

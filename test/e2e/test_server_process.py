@@ -125,6 +125,19 @@ def test_idle_timeout_closes_clients():
                 busy.send(b"PING\r\n")
                 eq(busy.read_reply(), b"+PONG\r\n", "an active client is kept")
             assert idle.is_closed(timeout=0.1), "idle client still open after 4 s with timeout 1"
+        # As Redis: a subscriber, a MONITOR client and a client blocked in BLPOP 0 stay.
+        with kvdtest.RawConn(s.port) as sub, kvdtest.RawConn(s.port) as mon, kvdtest.RawConn(s.port) as blk:
+            sub.send(b"SUBSCRIBE idle-chan\r\n")
+            assert sub.read_reply().startswith(b"*3\r\n$9\r\nsubscribe"), "SUBSCRIBE"
+            mon.send(b"MONITOR\r\n")
+            eq(mon.read_reply(), b"+OK\r\n", "MONITOR")
+            blk.send(b"BLPOP idle-list 0\r\n")
+            time.sleep(3)
+            for conn, what in ((sub, "subscriber"), (mon, "monitor"), (blk, "blocked client")):
+                assert not conn.is_closed(timeout=0.1), what + " closed by the idle timeout"
+            c = s.client()
+            c.rpush("idle-list", "v")
+            eq(blk.read_reply(), b"*2\r\n$9\r\nidle-list\r\n$1\r\nv\r\n", "the blocked client is served")
 
 
 def test_maxclients_refuses_extra_client():
