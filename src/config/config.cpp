@@ -421,6 +421,14 @@ registry::registry(server_config& c) : cfg_(c) {
   add(memory_option("auto-aof-rewrite-min-size", "No automatic AOF rewrite while the AOF is smaller than this (bytes).",
                     c.auto_aof_rewrite_min_size, true));
   add(memory_option("http-max-body-size", "Largest HTTP request body, bytes.", c.http_max_body_size, true));
+  add(int_option("http-request-timeout",
+                 "Seconds an HTTP request may take to arrive whole (headers and body), and an idle "
+                 "keep-alive connection may wait for the next one; slower clients are disconnected.",
+                 c.http_request_timeout, 1, 3600, true));
+  add(int_option("http-max-requests-per-connection",
+                 "Requests served on one HTTP connection (keep-alive or pipelined); the last response "
+                 "carries Connection: close. 0: no limit.",
+                 c.http_max_requests_per_connection, 0, INT32_MAX, true));
   add(bool_option("http-compat-routes",
                   "Serve the HTTP routes of the stores kvd replaces (/api/v0/..., /db/{key}, /blobs/{key}, "
                   "/blobs) next to kvd's own.",

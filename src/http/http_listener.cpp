@@ -2,6 +2,7 @@
 #include "kvd/persist/aof.hpp"
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -106,13 +107,18 @@ class session : public std::enable_shared_from_this<session>,
     });
   }
 
+  /// http-request-timeout: how long one read phase (header, then body) or one write may take.
+  std::chrono::seconds request_timeout() const {
+    return std::chrono::seconds(d_.server().config.http_request_timeout.load(std::memory_order_relaxed));
+  }
+
   void do_read() {
     if (closing_) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(header_limit));
     auto limit = d_.server().config.http_max_body_size.load(std::memory_order_relaxed);
     parser_->body_limit(limit > 0 ? boost::optional<std::uint64_t>(static_cast<std::uint64_t>(limit)) : boost::none);
-    stream_.expires_after(request_timeout);
+    stream_.expires_after(request_timeout());
     bhttp::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
@@ -124,7 +130,7 @@ class session : public std::enable_shared_from_this<session>,
       // RFC 9110 10.1.1: the client waits for this before it sends the body.
       continue_.emplace(bhttp::status::continue_, req.version());
       writing_ = true;
-      stream_.expires_after(request_timeout);
+      stream_.expires_after(request_timeout());
       return bhttp::async_write(stream_, *continue_, [self = shared_from_this()](error_code ec, std::size_t n) {
         self->writing_ = false;
         self->count_out(n);
@@ -137,7 +143,7 @@ class session : public std::enable_shared_from_this<session>,
 
   void read_body() {
     if (parser_->is_done()) return on_request();
-    stream_.expires_after(request_timeout);
+    stream_.expires_after(request_timeout());
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
@@ -152,7 +158,7 @@ class session : public std::enable_shared_from_this<session>,
     if (ec == beast::error::timeout) {
       // tcp_stream closed the socket already (slow or idle client).
       spdlog::debug("http client {} ({}): request not received within {} s, closed", ctx_->id, ctx_->addr,
-                    request_timeout.count());
+                    request_timeout().count());
       return;
     }
     if (ec == bhttp::error::body_limit) {
@@ -195,6 +201,11 @@ class session : public std::enable_shared_from_this<session>,
                     out.status, out.body);
     }
     bool keep = req.keep_alive() && !ctx_->close_after_reply && !closing_;
+    // http-max-requests-per-connection: the last response says close; what the client
+    // pipelined after it is drained unanswered (RFC 9112 9.3.2: it retries elsewhere).
+    auto cap = d_.server().config.http_max_requests_per_connection.load(std::memory_order_relaxed);
+    bool last = cap > 0 && ++requests_ >= static_cast<std::uint64_t>(cap);
+    if (last) keep = false;
     unsigned version = req.version();
     if (out.stream) return start_sse(std::move(*out.stream), version);
     // The AOF promise holds for HTTP too: under appendfsync always the response to a write
@@ -202,15 +213,15 @@ class session : public std::enable_shared_from_this<session>,
     if (auto* aof = d_.server().aof.load(std::memory_order_acquire); aof && ctx_->aof_seq > aof->durable()) {
       if (aof->policy() == persist::fsync_policy::always) {
         auto held = std::make_shared<response>(std::move(out));
-        aof->when_durable(ctx_->aof_seq, [self = shared_from_this(), version, keep, held] {
+        aof->when_durable(ctx_->aof_seq, [self = shared_from_this(), version, keep, last, held] {
           net::post(self->stream_.get_executor(),
-                    [self, version, keep, held] { self->send(version, keep, std::move(*held), false); });
+                    [self, version, keep, last, held] { self->send(version, keep, std::move(*held), last); });
         });
         return;
       }
       aof->flush();
     }
-    send(version, keep, std::move(out), false);
+    send(version, keep, std::move(out), last);
   }
 
   // ---- Server-Sent Events (GET /v1/subscribe/{channel}, /v1/psubscribe/{pattern}) ----
@@ -253,7 +264,7 @@ class session : public std::enable_shared_from_this<session>,
   }
 
   void sse_read() {
-    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
+    stream_.async_read_some(drain_buffer(), [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->sse_close();
       self->sse_read();
     });
@@ -365,7 +376,7 @@ class session : public std::enable_shared_from_this<session>,
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
     writing_ = true;
-    stream_.expires_after(request_timeout);
+    stream_.expires_after(request_timeout());
     bhttp::async_write(stream_, res_,
                        beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive, linger));
   }
@@ -381,6 +392,13 @@ class session : public std::enable_shared_from_this<session>,
   }
 
   // Half-closes and discards what the client still sends until it closes or linger_timeout.
+  /// Where bytes the session ignores are read to (SSE, linger): made on first use, so an
+  /// idle keep-alive connection does not carry it.
+  net::mutable_buffer drain_buffer() {
+    if (!drain_) drain_ = std::make_unique_for_overwrite<char[]>(drain_size);
+    return net::buffer(drain_.get(), drain_size);
+  }
+
   void do_linger() {
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -390,7 +408,7 @@ class session : public std::enable_shared_from_this<session>,
   }
 
   void drain() {
-    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code ec, std::size_t) {
+    stream_.async_read_some(drain_buffer(), [self = shared_from_this()](error_code ec, std::size_t) {
       if (!ec) self->drain();
     });
   }
@@ -420,7 +438,9 @@ class session : public std::enable_shared_from_this<session>,
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  ///< one per request
   std::optional<bhttp::response<bhttp::empty_body>> continue_;       ///< 100 Continue in flight
   bhttp::response<bhttp::string_body> res_;                          ///< the response in flight
-  std::array<char, 16 * 1024> drain_;
+  static constexpr std::size_t drain_size = 16 * 1024;
+  std::unique_ptr<char[]> drain_;  ///< see drain_buffer()
+  std::uint64_t requests_ = 0;  ///< requests answered (http-max-requests-per-connection)
   bool writing_ = false;
   bool closing_ = false;  ///< close() was called: finish the current response, then close
   // SSE stream state (start_sse).
@@ -461,17 +481,23 @@ void listener::do_accept() {
 void listener::on_accept(error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
   if (ec) {
-    spdlog::warn("http accept: {}", ec.message());
     if (ec == net::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
         ec == net::error::no_buffer_space || ec == net::error::no_memory) {
-      // Out of descriptors or memory: accepting again at once would spin.
+      // Out of descriptors or memory: accepting again at once would spin. New clients wait
+      // in the listen backlog; one line per streak, not one per retry.
+      if (accept_failures_++ == 0) spdlog::warn("http accept: {}; retrying every 100 ms", ec.message());
       backoff_.expires_after(std::chrono::milliseconds(100));
       backoff_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec) self->do_accept();
       });
       return;
     }
+    spdlog::warn("http accept: {}", ec.message());
     return do_accept();
+  }
+  if (accept_failures_ > 0) {
+    spdlog::warn("http: accepting connections again after {} failed attempts", accept_failures_);
+    accept_failures_ = 0;
   }
   auto& st = d_.server();
   if (st.stats.connected_clients.load() >= st.config.maxclients.load()) {

@@ -171,8 +171,19 @@ bool resp_session::check_output_limit() {
   bool over = hard > 0 && u >= hard;
   if (soft > 0 && u >= soft) {
     std::int64_t now = util::now_ms();
-    if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
-    else if (now - soft_limit_since_ms_ > lim.soft_seconds.load(std::memory_order_relaxed) * 1000) over = true;
+    std::int64_t seconds = lim.soft_seconds.load(std::memory_order_relaxed);
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+      // Nothing else may happen on this connection (a client that stopped reading): look
+      // again when the soft limit's time is up.
+      if (!output_limit_timer_) output_limit_timer_.emplace(stream_.get_executor());
+      output_limit_timer_->expires_after(std::chrono::milliseconds(seconds * 1000 + 10));
+      output_limit_timer_->async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec && !self->closing_ && self->soft_limit_since_ms_ != 0) self->check_output_limit();
+      });
+    } else if (now - soft_limit_since_ms_ > seconds * 1000) {
+      over = true;
+    }
   } else {
     soft_limit_since_ms_ = 0;
   }
@@ -242,6 +253,7 @@ void resp_session::cancel_block() {
 
 void resp_session::shutdown_socket() {
   cancel_block();
+  if (output_limit_timer_) output_limit_timer_->cancel();  // releases the session at once
   // Stop receiving messages now, not when the last queued delivery lets the session go.
   if (client_) command::pubsub_reset_client(*client_, disp_.server());
   error_code ec;
@@ -331,6 +343,9 @@ void resp_session::process_input() {
     if (skip_this || client_->reply_off || client_->reply_skip_next) out_.resize(reply_mark);
     skip_reply_ = client_->reply_skip_next;
     client_->reply_skip_next = false;
+    // Large pending output is checked after every command, so pipelined commands past the
+    // hard limit build no more replies (Redis checks on every reply it adds).
+    if (out_.size() >= read_chunk && check_output_limit()) return;
     if (client_->close_after_reply) closing_ = true;
     if (client_->blocked_on) enter_blocked();
   }
@@ -423,6 +438,7 @@ void resp_session::on_write(const error_code& ec, std::size_t n) {
   }
   disp_.server().stats.total_net_output_bytes.fetch_add(n, std::memory_order_relaxed);
   writing_.clear();
+  if (out_.empty()) soft_limit_since_ms_ = 0;  // caught up: a later burst starts a new soft-limit period
   if (client_) client_->output_buffer_bytes.store(out_.size(), std::memory_order_relaxed);
   if (writing_.capacity() > keep_buffer) std::string().swap(writing_);
   if (!out_.empty()) {

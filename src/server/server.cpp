@@ -1,10 +1,15 @@
 #include "kvd/server/server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -34,6 +39,48 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
+
+/// Descriptors kept free beside the clients' own: listeners, AOF and RDB files, fork pipes,
+/// the log (Redis CONFIG_MIN_RESERVED_FDS).
+constexpr rlim_t reserved_fds = 32;
+
+/// Redis adjustOpenFilesLimit (server.c): `maxclients` clients need maxclients + 32
+/// descriptors. When RLIMIT_NOFILE's soft limit is lower, raises it (the hard limit too when
+/// allowed); when the OS refuses, takes the highest limit it grants (16 fewer per try, never
+/// below the current one) and logs Redis's warnings. Returns the maxclients that fits: the
+/// requested value, or less (0 when not even one client fits).
+int fit_open_files_limit(int maxclients) {
+  const rlim_t want = static_cast<rlim_t>(maxclients) + reserved_fds;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    spdlog::warn("Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients "
+                 "configuration accordingly.", std::strerror(errno));
+    return static_cast<int>(std::min<rlim_t>(want, 1024) - reserved_fds);
+  }
+  const rlim_t old = lim.rlim_cur;
+  if (old >= want) return maxclients;
+  rlim_t best = want;
+  int error = 0;
+  while (best > old) {
+    rlimit next{best, std::max(best, lim.rlim_max)};
+    if (::setrlimit(RLIMIT_NOFILE, &next) == 0) break;
+    error = errno;
+    best = best < 16 ? old : best - 16;
+  }
+  best = std::max(best, old);
+  if (best >= want) {
+    spdlog::info("Increased maximum number of open files to {} (it was originally set to {}).", want, old);
+    return maxclients;
+  }
+  int fits = best > reserved_fds ? static_cast<int>(best - reserved_fds) : 0;
+  if (fits > 0) {
+    spdlog::warn("You requested maxclients of {} requiring at least {} max file descriptors.", maxclients, want);
+    spdlog::warn("Server can't set maximum open files to {} because of OS error: {}.", want, std::strerror(error));
+    spdlog::warn("Current maximum open files is {}. maxclients has been reduced to {} to compensate for low "
+                 "ulimit. If you need higher maxclients increase 'ulimit -n'.", best, fits);
+  }
+  return fits;
+}
 
 /// A reply sink that drops everything (AOF replay produces no replies).
 class discard_sink final : public protocol::reply_builder {
@@ -83,15 +130,24 @@ class resp_listener : public std::enable_shared_from_this<resp_listener> {
   void on_accept(const error_code& ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      spdlog::warn("accept: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space) {
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+          ec == asio::error::no_memory) {
+        // Out of descriptors or memory: accepting again at once would spin. New clients wait
+        // in the listen backlog; one line per streak, not one per retry.
+        if (accept_failures_++ == 0)
+          spdlog::warn("Accepting client connection: {}; retrying every 100 ms", ec.message());
         backoff_.expires_after(std::chrono::milliseconds(100));
         backoff_.async_wait([self = shared_from_this()](const error_code& e) {
           if (!e) self->do_accept();
         });
         return;
       }
+      spdlog::warn("Accepting client connection: {}", ec.message());
       return do_accept();
+    }
+    if (accept_failures_ > 0) {
+      spdlog::warn("Accepting client connections again after {} failed attempts", accept_failures_);
+      accept_failures_ = 0;
     }
     auto& st = disp_.server();
     auto session = std::make_shared<resp_session>(std::move(s), disp_, tls_ ? tls_->get() : nullptr);
@@ -107,6 +163,7 @@ class resp_listener : public std::enable_shared_from_this<resp_listener> {
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
+  int accept_failures_ = 0;  ///< accepts failed in a row for lack of descriptors or memory
   command::dispatcher& disp_;
   const net::context_holder* tls_;  ///< null: plain RESP
 };
@@ -313,6 +370,15 @@ server::server(command::server_state& state, command::dispatcher& disp) : impl_(
   // Redis's applyTlsCfg; a context that cannot be built fails the command, nothing changes.
   // Connections already open keep theirs.
   state.options.on_apply = [this](const std::string& name) -> std::optional<std::string> {
+    // Redis updateMaxclients: more clients than the descriptor limit allows fail the command.
+    if (name == "maxclients") {
+      int want = impl_->state.config.maxclients.load();
+      int fits = fit_open_files_limit(want);
+      if (fits < want)
+        return "The operating system is not able to handle the specified number of clients, try with " +
+               std::to_string(fits);
+      return std::nullopt;
+    }
     if (!name.starts_with("tls-") || name == "tls-auth-clients") return std::nullopt;
     if (!net::tls_enabled(impl_->state.config)) return std::nullopt;
     try {
@@ -338,6 +404,16 @@ int server::run() {
   // OpenSSL writes to TLS clients' descriptors itself (net::fd_tls_stream): a client gone
   // must give EPIPE, not kill the process (Redis ignores SIGPIPE too).
   std::signal(SIGPIPE, SIG_IGN);
+  // Descriptors for maxclients (Redis adjustOpenFilesLimit): too few lowers maxclients.
+  if (int want = cfg.maxclients.load(), fits = fit_open_files_limit(want); fits < want) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    if (fits < 1)
+      throw std::runtime_error("Your current 'ulimit -n' of " + std::to_string(lim.rlim_cur) +
+                               " is not enough for the server to start. Please increase your open file limit to at least " +
+                               std::to_string(want + reserved_fds) + ".");
+    cfg.maxclients = fits;
+  }
   auto listen_resp = [&](int port, const net::context_holder* tls) {
     std::istringstream binds(cfg.bind);
     std::string addr;

@@ -250,29 +250,31 @@ def _managed(name, make_argv, expect_zero_exit, http):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def server(*extra_args, http=True):
+def server(*extra_args, http=True, wrapper=()):
     """Context manager: kvd-server on free 127.0.0.1 ports (HTTP off when http=False).
 
     Runs `$KVD_SERVER --port P --http-port H --bind 127.0.0.1 --http-bind 127.0.0.1
     --dir <tmpdir> *extra_args`, waits up to 10 s for PING, yields a Process; on exit sends
     SIGTERM and asserts status 0 within 5 s (else SIGKILL and AssertionError); removes tmpdir.
+    `wrapper`: commands that exec the server (e.g. prlimit), put before it on the command line.
     """
     binary = kvd_server_path()
 
     def argv(port, http_port, tmp):
-        return [binary, "--port", str(port), "--http-port", str(http_port),
+        return [*wrapper, binary, "--port", str(port), "--http-port", str(http_port),
                 "--bind", "127.0.0.1", "--http-bind", "127.0.0.1", "--dir", tmp,
                 *[str(a) for a in extra_args]]
     return _managed("kvd", argv, True, http)
 
 
-def redis_server(*extra_args):
-    """Context manager: Debian's redis-server on a free 127.0.0.1 port, no persistence."""
+def redis_server(*extra_args, wrapper=()):
+    """Context manager: Debian's redis-server on a free 127.0.0.1 port, no persistence.
+    `wrapper` as for server()."""
     if not os.access(REDIS_SERVER, os.X_OK):
         raise AssertionError(f"{REDIS_SERVER} missing (apt-get install redis-server)")
 
     def argv(port, http_port, tmp):
-        return [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        return [*wrapper, REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", tmp, "--daemonize", "no",
                 *[str(a) for a in extra_args]]
     return _managed("redis", argv, False, False)

@@ -141,6 +141,12 @@ struct server_config {
   bool rdbchecksum = true;                   ///< CRC64 trailer written and checked (start-up only)
   std::atomic<std::int64_t> http_max_body_size{512LL * 1024 * 1024};  ///< bytes
   std::atomic<bool> http_compat_routes{true};  ///< serve the seed stores' HTTP routes
+  /// Seconds an HTTP request may take to arrive whole, and an idle keep-alive connection may
+  /// wait for the next one; a slower client (slowloris) is disconnected.
+  std::atomic<int> http_request_timeout{30};
+  /// Requests served on one HTTP connection (keep-alive or pipelined); the last gets
+  /// `Connection: close` and requests already sent after it are not answered. 0: no limit.
+  std::atomic<int> http_max_requests_per_connection{10000};
   // Compact encodings of small collections (Redis 7.0 names; the *-ziplist-* names are aliases).
   std::atomic<int> list_max_listpack_size{-2};  ///< >0: entries per quicklist node; -1..-5: 4..64 KB per node
   std::atomic<int> list_compress_depth{0};      ///< accepted for compatibility; kvd does not compress nodes

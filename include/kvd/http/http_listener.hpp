@@ -1,7 +1,7 @@
 // The HTTP/1.1 front end (RFC 9112) on Boost.Beast: a listener that accepts connections,
 // each served by a session on its own strand of the server's io_context. Sessions parse
-// requests (header limit, body limit from `http-max-body-size`, 30 s read timeout, keep-alive,
-// Expect: 100-continue) and pass them to route_request() (router.hpp).
+// requests (header limit, body limit from `http-max-body-size`, read deadline from
+// `http-request-timeout`, keep-alive up to `http-max-requests-per-connection`, Expect: 100-continue) and pass them to route_request() (router.hpp).
 // With a TLS context (http-tls, http-tls-port) the same sessions serve HTTPS: each
 // connection completes a TLS handshake first, then every route (SSE included) runs as over HTTP.
 // Lifetimes follow Beast's example/http/server/async/http_server_async.cpp and
@@ -25,9 +25,6 @@ class context_holder;
 
 namespace kvd::http {
 
-/// Longest time, per read phase (header, then body), a request may take to arrive; a client
-/// that is slower (slowloris) or idle that long on a keep-alive connection is disconnected.
-inline constexpr std::chrono::seconds request_timeout{30};
 /// Largest request header (request line and fields), bytes; larger gets 431 and a close.
 inline constexpr std::size_t header_limit = 64 * 1024;
 
@@ -56,6 +53,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;  ///< serializes acceptor_
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;  ///< waits after EMFILE/ENFILE before accepting again
+  int accept_failures_ = 0;            ///< accepts failed in a row for lack of descriptors or memory
   command::dispatcher& d_;
   const net::context_holder* tls_;  ///< null: plain HTTP
   unsigned short port_ = 0;

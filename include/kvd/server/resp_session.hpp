@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <optional>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -96,6 +98,9 @@ class resp_session final : public command::client_handle,
   bool skip_reply_ = false;  ///< CLIENT REPLY SKIP was the last command: drop the next reply
   /// BLPOP... timeout and CLIENT PAUSE polling; before that, the TLS handshake deadline.
   boost::asio::steady_timer block_timer_;
+  /// Re-checks the soft output limit once its seconds passed, for a client that stopped
+  /// reading and sends nothing more (Redis's clientsCron does the same). Made on first use.
+  std::optional<boost::asio::steady_timer> output_limit_timer_;
 };
 
 }  // namespace kvd::server
