@@ -203,6 +203,16 @@ def aclfile_round_trip(tmp):
         else:
             raise AssertionError("ACL LOAD of a bad file succeeded")
         eq(len(admin.execute_command("ACL", "USERS")), 3, "a failed LOAD changes nothing")
+        # Selectors go through ACL SAVE / ACL LOAD as ACL LIST prints them.
+        eq(admin.execute_command("ACL", "SETUSER", "c", "on", ">z", "~c:*", "+get", "(%W~w:* &ch +set +publish)"),
+           "OK")
+        listed = admin.execute_command("ACL", "LIST")
+        eq(admin.execute_command("ACL", "SAVE"), "OK")
+        with open(path) as f:
+            assert " (%W~w:* resetchannels &ch -@all " in f.read()
+        eq(admin.execute_command("ACL", "LOAD"), "OK")
+        eq(admin.execute_command("ACL", "LIST"), listed, "selectors after ACL LOAD")
+        eq(admin.execute_command("ACL", "DRYRUN", "c", "set", "w:1", "v"), "OK")
 
 
 def test_http_auth():
