@@ -65,20 +65,20 @@ void for_each_command(const command_table& t, F&& f) {
   }
 }
 
-void set_bit(user& u, std::size_t id, bool v) {
+void set_bit(selector& u, std::size_t id, bool v) {
   if (id >= future_bit) return;
   u.allowed.set(id, v);
   if (!v) u.allcommands = false;
 }
 
 /// Redis ACLChangeSelectorPerm: the command, its first-arg rules, and all its subcommands.
-void change_perm(user& u, const command_spec& cmd, bool allow) {
+void change_perm(selector& u, const command_spec& cmd, bool allow) {
   set_bit(u, cmd.id, allow);
   u.firstargs.erase(cmd.id);
   for (auto& s : cmd.subcommands) set_bit(u, s.id, allow);
 }
 
-void set_category(user& u, const command_table& t, std::uint32_t bit, bool allow) {
+void set_category(selector& u, const command_table& t, std::uint32_t bit, bool allow) {
   for (auto& c : t.all()) {
     if (command::acl_category_mask(c) & bit) change_perm(u, c, allow);
     for (auto& s : c.subcommands)
@@ -107,44 +107,83 @@ bool is_hex_sha(std::string_view h) {
 constexpr const char* err_syntax = "Syntax error";
 constexpr const char* err_unknown = "Unknown command or category name in ACL";
 
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Rules (Redis 7.0 ACLSetSelector / ACLSetUser)
-
-user make_user(std::string name, bool pubsub_all) {
-  user u;
-  u.name = std::move(name);
-  u.allchannels = pubsub_all;
-  return u;
+int hex_digit(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
 }
 
-user make_default_user(const command_table& table) {
-  user u = make_user("default");
-  for (auto r : {"+@all", "~*", "&*", "on", "nopass"}) (void)apply_rule(u, r, table);
-  return u;
+bool is_space(char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t' || ch == '\v' || ch == '\f'; }
+
+/// Redis sdssplitargs: space-separated arguments, "double quoted" (with \n \r \t \b \a
+/// \xHH escapes) or 'single quoted'; nullopt on unbalanced quotes or a closing quote not
+/// followed by a space.
+std::optional<std::vector<std::string>> split_args(std::string_view line) {
+  std::vector<std::string> out;
+  std::size_t i = 0, n = line.size();
+  while (true) {
+    while (i < n && is_space(line[i])) ++i;
+    if (i >= n) return out;
+    bool inq = false, insq = false, done = false;
+    std::string cur;
+    while (!done) {
+      if (inq) {
+        if (i >= n) return std::nullopt;
+        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && hex_digit(line[i + 2]) >= 0 &&
+            hex_digit(line[i + 3]) >= 0) {
+          cur += static_cast<char>(hex_digit(line[i + 2]) * 16 + hex_digit(line[i + 3]));
+          i += 3;
+        } else if (line[i] == '\\' && i + 1 < n) {
+          ++i;
+          switch (line[i]) {
+            case 'n': cur += '\n'; break;
+            case 'r': cur += '\r'; break;
+            case 't': cur += '\t'; break;
+            case 'b': cur += '\b'; break;
+            case 'a': cur += '\a'; break;
+            default: cur += line[i];
+          }
+        } else if (line[i] == '"') {
+          if (i + 1 < n && !is_space(line[i + 1])) return std::nullopt;
+          done = true;
+        } else {
+          cur += line[i];
+        }
+      } else if (insq) {
+        if (i >= n) return std::nullopt;
+        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
+          ++i;
+          cur += '\'';
+        } else if (line[i] == '\'') {
+          if (i + 1 < n && !is_space(line[i + 1])) return std::nullopt;
+          done = true;
+        } else {
+          cur += line[i];
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        switch (line[i]) {
+          case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
+          case '"': inq = true; break;
+          case '\'': insq = true; break;
+          default: cur += line[i];
+        }
+      }
+      if (i < n) ++i;
+    }
+    out.push_back(std::move(cur));
+  }
 }
 
-std::optional<std::string> apply_rule(user& u, std::string_view op, const command_table& table, bool pubsub_all) {
+/// Redis 7.0 ACLSetSelector: the rules a selector (the root one or a "(...)" one) takes.
+std::optional<std::string> apply_selector_rule(selector& u, std::string_view op, const command_table& table) {
   auto is = [&](std::string_view w) { return command::iequals(op, w); };
   auto has_space = [](std::string_view p) { return p.find_first_of(std::string_view(" \0", 2)) != std::string_view::npos; };
-  if (op.empty()) {
-    // Redis: an empty rule is a no-op.
-  } else if (is("on")) {
-    u.enabled = true;
-  } else if (is("off")) {
-    u.enabled = false;
-  } else if (is("skip-sanitize-payload")) {
-    u.sanitize = 2;
-  } else if (is("sanitize-payload")) {
-    u.sanitize = 1;
-  } else if (is("nopass")) {
-    u.nopass = true;
-    u.passwords.clear();
-  } else if (is("resetpass")) {
-    u.nopass = false;
-    u.passwords.clear();
-  } else if (is("allkeys") || op == "~*") {
+  if (is("allkeys") || op == "~*") {
     u.allkeys = true;
     u.keys.clear();
   } else if (is("resetkeys")) {
@@ -164,33 +203,6 @@ std::optional<std::string> apply_rule(user& u, std::string_view op, const comman
     u.allowed.reset();
     u.allcommands = false;
     u.firstargs.clear();
-  } else if (is("reset")) {
-    for (auto r : {"resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "-@all"})
-      (void)apply_rule(u, r, table);
-    if (pubsub_all) (void)apply_rule(u, "allchannels", table);
-  } else if (!op.empty() && (op[0] == '>' || op[0] == '#')) {
-    std::string h;
-    if (op[0] == '>') {
-      h = sha256_hex(op.substr(1));
-    } else {
-      if (!is_hex_sha(op.substr(1)))
-        return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
-      h = op.substr(1);
-    }
-    if (std::find(u.passwords.begin(), u.passwords.end(), h) == u.passwords.end()) u.passwords.push_back(h);
-    u.nopass = false;
-  } else if (!op.empty() && (op[0] == '<' || op[0] == '!')) {
-    std::string h;
-    if (op[0] == '<') {
-      h = sha256_hex(op.substr(1));
-    } else {
-      if (!is_hex_sha(op.substr(1)))
-        return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
-      h = op.substr(1);
-    }
-    auto it = std::find(u.passwords.begin(), u.passwords.end(), h);
-    if (it == u.passwords.end()) return "The password you are trying to remove from the user does not exist";
-    u.passwords.erase(it);
   } else if (!op.empty() && (op[0] == '~' || op[0] == '%')) {
     if (u.allkeys)
       return "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any "
@@ -267,10 +279,117 @@ std::optional<std::string> apply_rule(user& u, std::string_view op, const comman
   return std::nullopt;
 }
 
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Rules (Redis 7.0 ACLSetSelector / ACLSetUser)
+
+user make_user(std::string name, bool pubsub_all) {
+  user u;
+  u.name = std::move(name);
+  u.allchannels = pubsub_all;
+  return u;
+}
+
+user make_default_user(const command_table& table) {
+  user u = make_user("default");
+  for (auto r : {"+@all", "~*", "&*", "on", "nopass"}) (void)apply_rule(u, r, table);
+  return u;
+}
+
+std::optional<std::string> apply_rule(user& u, std::string_view op, const command_table& table, bool pubsub_all) {
+  auto is = [&](std::string_view w) { return command::iequals(op, w); };
+  if (op.empty()) {
+    // Redis: an empty rule is a no-op.
+  } else if (is("on")) {
+    u.enabled = true;
+  } else if (is("off")) {
+    u.enabled = false;
+  } else if (is("skip-sanitize-payload")) {
+    u.sanitize = 2;
+  } else if (is("sanitize-payload")) {
+    u.sanitize = 1;
+  } else if (is("nopass")) {
+    u.nopass = true;
+    u.passwords.clear();
+  } else if (is("resetpass")) {
+    u.nopass = false;
+    u.passwords.clear();
+  } else if (op[0] == '>' || op[0] == '#') {
+    std::string h;
+    if (op[0] == '>') {
+      h = sha256_hex(op.substr(1));
+    } else {
+      if (!is_hex_sha(op.substr(1)))
+        return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
+      h = op.substr(1);
+    }
+    if (std::find(u.passwords.begin(), u.passwords.end(), h) == u.passwords.end()) u.passwords.push_back(h);
+    u.nopass = false;
+  } else if (op[0] == '<' || op[0] == '!') {
+    std::string h;
+    if (op[0] == '<') {
+      h = sha256_hex(op.substr(1));
+    } else {
+      if (!is_hex_sha(op.substr(1)))
+        return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
+      h = op.substr(1);
+    }
+    auto it = std::find(u.passwords.begin(), u.passwords.end(), h);
+    if (it == u.passwords.end()) return "The password you are trying to remove from the user does not exist";
+    u.passwords.erase(it);
+  } else if (op[0] == '(' && op.back() == ')') {
+    // Redis aclCreateSelectorFromOpSet: the rules inside, split as sdssplitargs does (bad
+    // quoting gives no rules: an empty selector, as Redis).
+    selector sel;
+    sel.allchannels = pubsub_all;  // Redis ACLCreateSelector: flags | acl_pubsub_default
+    auto inner = op.substr(1, op.size() - 2);
+    if (auto args = split_args(inner))
+      for (auto& a : *args)
+        if (auto e = apply_selector_rule(sel, a, table)) return e;
+    u.selectors.push_back(std::move(sel));
+  } else if (is("clearselectors")) {
+    u.selectors.clear();
+  } else if (is("reset")) {
+    for (auto r : {"resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "clearselectors", "-@all"})
+      (void)apply_rule(u, r, table);
+    if (pubsub_all) (void)apply_rule(u, "allchannels", table);
+  } else {
+    return apply_selector_rule(u, op, table);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> merge_selector_args(std::span<const std::string_view> args, std::vector<std::string>& out) {
+  out.clear();
+  std::optional<std::size_t> open;
+  std::string sel;
+  for (std::size_t j = 0; j < args.size(); ++j) {
+    auto op = args[j];
+    if (!op.empty() && op[0] == '(' && op.back() != ')') {  // (also inside an open one, as Redis)
+      sel = std::string(op);
+      open = j;
+      continue;
+    }
+    if (open) {
+      sel += ' ';
+      sel += op;
+      if (!op.empty() && op.back() == ')') {
+        out.push_back(std::move(sel));
+        sel.clear();
+        open.reset();
+      }
+      continue;
+    }
+    out.emplace_back(op);
+  }
+  return open;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Descriptions (ACL GETUSER, ACL LIST, ACL SAVE)
 
-std::string describe_commands(const user& u, const command_table& table) {
+std::string describe_commands(const selector& u, const command_table& table) {
   // Redis 7.0 ACLDescribeSelectorCommandRules: +@all or -@all, then repeatedly the category
   // that fits best (more commands in common than different, fewest differences), replayed
   // on a fake user, then the single commands (and first args) that still differ.
@@ -342,14 +461,14 @@ std::string pattern_text(const key_pattern& k) {
 }
 }  // namespace
 
-std::string describe_keys(const user& u) {
+std::string describe_keys(const selector& u) {
   if (u.allkeys) return "~*";
   std::string r;
   for (auto& k : u.keys) r += (r.empty() ? "" : " ") + pattern_text(k);
   return r;
 }
 
-std::string describe_channels(const user& u) {
+std::string describe_channels(const selector& u) {
   if (u.allchannels) return "&*";
   std::string r;
   for (auto& c : u.channels) r += (r.empty() ? "&" : " &") + c;
@@ -365,11 +484,9 @@ std::vector<std::string> flags_of(const user& u) {
   return f;
 }
 
-std::string describe_user(const user& u, const command_table& table) {
-  // Redis 7.0 ACLDescribeUser + ACLDescribeSelector.
-  std::string r = "user " + u.name + " ";
-  for (auto& f : flags_of(u)) r += f + " ";
-  for (auto& p : u.passwords) r += "#" + p + " ";
+std::string describe_selector(const selector& u, const command_table& table) {
+  // Redis 7.0 ACLDescribeSelector.
+  std::string r;
   if (u.allkeys) {
     r += "~* ";
   } else {
@@ -385,6 +502,16 @@ std::string describe_user(const user& u, const command_table& table) {
   return r;
 }
 
+std::string describe_user(const user& u, const command_table& table) {
+  // Redis 7.0 ACLDescribeUser: flags, passwords, the root selector, then " (selector)" each.
+  std::string r = "user " + u.name + " ";
+  for (auto& f : flags_of(u)) r += f + " ";
+  for (auto& p : u.passwords) r += "#" + p + " ";
+  r += describe_selector(u, table);
+  for (auto& s : u.selectors) r += " (" + describe_selector(s, table) + ")";
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks (Redis 7.0 ACLSelectorCheckCmd)
 
@@ -392,7 +519,7 @@ bool unrestricted(const user& u) noexcept { return u.allcommands && u.allkeys &&
 
 namespace {
 
-bool key_allowed(const user& u, std::string_view key, std::uint8_t need) {
+bool key_allowed(const selector& u, std::string_view key, std::uint8_t need) {
   if (u.allkeys) return true;
   for (auto& k : u.keys) {
     if ((k.perms & need) != need) continue;
@@ -401,7 +528,7 @@ bool key_allowed(const user& u, std::string_view key, std::uint8_t need) {
   return false;
 }
 
-bool channel_allowed(const user& u, std::string_view ch, bool is_pattern) {
+bool channel_allowed(const selector& u, std::string_view ch, bool is_pattern) {
   if (u.allchannels) return true;
   for (auto& c : u.channels) {
     if (is_pattern) {
@@ -413,9 +540,14 @@ bool channel_allowed(const user& u, std::string_view ch, bool is_pattern) {
   return false;
 }
 
-}  // namespace
+/// The keys of a command with their read/write needs, computed once for all selectors.
+struct key_cache {
+  bool ready = false;
+  std::vector<std::pair<std::size_t, std::uint8_t>> keys;
+};
 
-check_result check(const user& u, const command_spec& cmd, command::args_view args) {
+/// Redis 7.0 ACLSelectorCheckCmd: one selector's verdict.
+check_result check_selector(const selector& u, const command_spec& cmd, command::args_view args, key_cache& kc) {
   if (!u.allcommands && !cmd.has(command::f_no_auth) && !u.allowed.test(cmd.id)) {
     auto it = u.firstargs.find(cmd.id);
     std::size_t idx = cmd.parent ? 2 : 1;
@@ -426,9 +558,11 @@ check_result check(const user& u, const command_spec& cmd, command::args_view ar
     if (!ok) return {denial::command, 0};
   }
   if (!u.allkeys) {
-    std::vector<std::pair<std::size_t, std::uint8_t>> keys;
-    command::acl_key_positions(cmd, args, keys);
-    for (auto [pos, need] : keys)
+    if (!kc.ready) {
+      command::acl_key_positions(cmd, args, kc.keys);
+      kc.ready = true;
+    }
+    for (auto [pos, need] : kc.keys)
       if (pos < args.size() && !key_allowed(u, args[pos], need)) return {denial::key, pos};
   }
   if (!u.allchannels && cmd.has(command::f_pubsub)) {
@@ -443,6 +577,26 @@ check_result check(const user& u, const command_spec& cmd, command::args_view ar
     }
   }
   return {};
+}
+
+}  // namespace
+
+check_result check(const user& u, const command_spec& cmd, command::args_view args) {
+  // Redis 7.0 ACLCheckAllUserCommandPerm: the root selector, then each other one; the first
+  // that allows wins. Otherwise the gravest denial (command < key < channel), the highest
+  // argument index among equals.
+  key_cache kc;
+  check_result best{denial::command, 0};
+  auto allows = [&](const selector& s) {
+    auto r = check_selector(s, cmd, args, kc);
+    if (r.what == denial::none) return true;
+    if (r.what > best.what || (r.what == best.what && r.pos > best.pos)) best = r;
+    return false;
+  };
+  if (allows(u)) return {};
+  for (auto& s : u.selectors)
+    if (allows(s)) return {};
+  return best;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,12 +675,14 @@ std::optional<std::string> registry::setuser(std::string_view name, std::span<co
                                              bool pubsub_all) {
   if (name.find_first_of(std::string_view(" \0", 2)) != std::string_view::npos)
     return std::string("ERR Usernames can't contain spaces or null characters");
+  std::vector<std::string> merged;
+  if (auto bad = merge_selector_args(rules, merged))
+    return "ERR Unmatched parenthesis in acl selector starting at '" + std::string(rules[*bad]) + "'.";
   std::unique_lock lk(mu_);
   auto it = users_.find(name);
   user u = it == users_.end() ? make_user(std::string(name), pubsub_all) : *it->second;
-  for (auto r : rules)
-    if (auto e = apply_rule(u, r, table_, pubsub_all))
-      return "ERR Error in ACL SETUSER modifier '" + std::string(r) + "': " + *e;
+  for (auto& r : merged)
+    if (auto e = apply_rule(u, r, table_, pubsub_all)) return "ERR Error in ACL SETUSER modifier '" + r + "': " + *e;
   users_[std::string(name)] = std::make_shared<user>(std::move(u));
   changed_locked();
   return std::nullopt;
@@ -607,8 +763,15 @@ std::optional<std::vector<user>> parse_acl_file(std::string_view text, std::stri
     }
     user u = make_user(std::string(argv[1]), pubsub_all);
     bool ok = true;
-    for (std::size_t j = 2; j < argv.size(); ++j) {
-      std::string_view r = argv[j];
+    std::vector<std::string> merged;
+    if (merge_selector_args(std::span(argv).subspan(2), merged)) {
+      errors += f + ":" + std::to_string(linenum) + ": Unmatched parenthesis in selector declaration. ";
+      ok = false;
+      merged.clear();
+    }
+    for (auto& m : merged) {
+      std::string_view r = m;  // Redis sdstrim(arg, "\t\r\n")
+      while (!r.empty() && std::strchr("\t\r\n", r.front())) r.remove_prefix(1);
       while (!r.empty() && std::strchr("\t\r\n", r.back())) r.remove_suffix(1);
       if (auto e = apply_rule(u, r, table, pubsub_all)) {
         errors += f + ":" + std::to_string(linenum) + ": " + *e + ". ";
@@ -774,26 +937,29 @@ std::optional<std::string> load_at_startup(command::server_state& s) {
   if (!cfg.users.empty()) {
     std::vector<user> users;
     for (auto& line : cfg.users) {
-      std::vector<std::string_view> argv;
-      std::string_view l = line;
-      for (std::size_t i = 0; i < l.size();) {
-        auto j = l.find_first_of(" \t", i);
-        if (j == std::string_view::npos) j = l.size();
-        if (j > i) argv.push_back(l.substr(i, j - i));
-        i = j + 1;
-      }
+      // Redis config.c: the line's arguments as sdssplitargs gives them.
+      auto args = split_args(line);
+      if (!args) return "Error in user declaration: unbalanced quotes in '" + line + "'";
+      std::vector<std::string_view> argv(args->begin(), args->end());
       if (argv.empty()) return std::string("Error in user declaration: no user name");
       auto it = std::find_if(users.begin(), users.end(), [&](auto& u) { return u.name == argv[0]; });
       if (it != users.end())
         return "Error in user declaration '" + std::string(argv[0]) +
                "': Duplicate user found. A user can only be defined once in config files";
+      std::vector<std::string> merged;
+      if (auto bad = merge_selector_args(std::span(argv).subspan(1), merged))
+        return "Error in user declaration '" + std::string(argv[0]) +
+               "': Unmatched parenthesis in acl selector starting at '" + std::string(argv[1 + *bad]) + "'";
       bool all = cfg.acl_pubsub_allchannels.load();
-      user u = argv[0] == "default" ? make_default_user(s.table) : make_user(std::string(argv[0]), all);
+      // Redis ACLLoadConfiguredUsers: "user default" resets the default user (requirepass
+      // included) and applies the line's rules.
+      user u = make_user(std::string(argv[0]), all);
       if (argv[0] == "default") {
-        if (auto d = s.acl.default_user()) u = *d;  // requirepass already applied
+        if (auto d = s.acl.default_user()) u = *d;
+        (void)apply_rule(u, "reset", s.table, all);
       }
-      for (std::size_t j = 1; j < argv.size(); ++j)
-        if (auto e = apply_rule(u, argv[j], s.table, all))
+      for (auto& r : merged)
+        if (auto e = apply_rule(u, r, s.table, all))
           return "Error in user declaration '" + std::string(argv[0]) + "': " + *e;
       users.push_back(std::move(u));
     }

@@ -142,7 +142,16 @@ void cmd_acl_getuser(command_context& c) {
   c.rb.bulk("channels");
   c.rb.bulk(acl::describe_channels(*u));
   c.rb.bulk("selectors");
-  c.rb.array(0);
+  c.rb.array(u->selectors.size());
+  for (auto& sel : u->selectors) {  // Redis aclAddReplySelectorDescription
+    c.rb.map(3);
+    c.rb.bulk("commands");
+    c.rb.bulk(acl::describe_commands(sel, c.server.table));
+    c.rb.bulk("keys");
+    c.rb.bulk(acl::describe_keys(sel));
+    c.rb.bulk("channels");
+    c.rb.bulk(acl::describe_channels(sel));
+  }
 }
 
 void cmd_acl_list(command_context& c) {

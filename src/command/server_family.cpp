@@ -566,10 +566,14 @@ void cmd_config_resetstat(command_context& c) {
 }
 
 /// CONFIG REWRITE: the config file kvd was started with, comments and order kept
-/// (config::registry::rewrite).
+/// (config::registry::rewrite); every ACL user as a `user` line unless an aclfile is set
+/// (Redis rewriteConfigUserOption).
 void cmd_config_rewrite(command_context& c) {
   if (c.server.config.config_file.empty()) return c.rb.error("ERR The server is running without a config file");
-  if (auto e = c.server.options.rewrite(c.server.config.config_file)) return c.rb.error("ERR " + *e);
+  std::vector<std::string> users;
+  if (c.server.config.aclfile.empty())
+    for (auto& u : c.server.acl.all()) users.push_back(acl::describe_user(*u, c.server.table).substr(5));  // "user "
+  if (auto e = c.server.options.rewrite(c.server.config.config_file, &users)) return c.rb.error("ERR " + *e);
   c.rb.simple("OK");
 }
 

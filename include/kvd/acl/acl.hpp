@@ -1,8 +1,9 @@
 // Users and permissions (Redis 7.0 ACL, src/acl.c): users with on/off, SHA-256 passwords,
 // key patterns (~, %R~, %W~), channel patterns (&), command and category rules; the
 // per-command permission check the dispatcher runs before a command; the ACL LOG; the ACL
-// file format (one "user <name> <rules...>" line per user). Selectors ("(...)") are not
-// supported. See docs "Security" in README.md.
+// file format (one "user <name> <rules...>" line per user); Redis 7.0 selectors
+// ("(~key* +get)": further sets of commands, keys and channels, any of which may allow a
+// command). See docs "Security" in README.md.
 #pragma once
 #include <atomic>
 #include <bitset>
@@ -42,20 +43,27 @@ struct key_pattern {
   std::uint8_t perms = perm_all;
 };
 
-/// One user (Redis's `user` with only its root selector). Published users are immutable:
-/// changes build a new copy (registry::set_user), so readers need no lock.
-struct user {
-  std::string name;
-  bool enabled = false;           ///< on / off
-  bool nopass = false;            ///< any password (or none) authenticates
-  int sanitize = 0;               ///< 0, 1 = sanitize-payload, 2 = skip-sanitize-payload (flags only)
+/// One set of permissions (Redis 7.0 aclSelector): commands, key patterns, channel patterns.
+/// A command is allowed when one selector allows its command, all its keys and channels.
+struct selector {
   bool allkeys = false, allchannels = false, allcommands = false;
-  std::vector<std::string> passwords;  ///< lower-case hex SHA-256 of each password
   std::vector<key_pattern> keys;       ///< in the order added
   std::vector<std::string> channels;   ///< channel patterns, in the order added
   command_bits allowed;                ///< by command_spec::id (+ future_bit)
   /// Allowed first arguments of otherwise denied commands (+select|0), by command id.
   std::map<std::size_t, std::vector<std::string>> firstargs;
+};
+
+/// One user: its root selector (the base), flags, passwords and its added selectors
+/// ("(...)" rules). Published users are immutable: changes build a new copy
+/// (registry::set_user), so readers need no lock.
+struct user : selector {
+  std::string name;
+  bool enabled = false;           ///< on / off
+  bool nopass = false;            ///< any password (or none) authenticates
+  int sanitize = 0;               ///< 0, 1 = sanitize-payload, 2 = skip-sanitize-payload (flags only)
+  std::vector<std::string> passwords;  ///< lower-case hex SHA-256 of each password
+  std::vector<selector> selectors;     ///< "(...)" selectors in the order added (clearselectors empties)
 };
 
 /// Lower-case hex SHA-256 of `data` (64 chars), via OpenSSL.
@@ -76,11 +84,17 @@ struct check_result {
 [[nodiscard]] const std::vector<std::string_view>& categories();
 
 /// Applies one ACL SETUSER rule (Redis ACLSetUser) to `u`, resolving commands and categories
-/// in `table`. Returns nullopt, or the error text of Redis's ACLSetUserStringError
-/// ("Syntax error", "Unknown command or category name in ACL", ...).
-/// `pubsub_all`: acl-pubsub-default allchannels (what "reset" gives).
+/// in `table`; "(rules...)" adds a selector, "clearselectors" drops them. Returns nullopt, or
+/// the error text of Redis's ACLSetUserStringError ("Syntax error", "Unknown command or
+/// category name in ACL", ...). `pubsub_all`: acl-pubsub-default allchannels (what "reset"
+/// and a new selector get).
 [[nodiscard]] std::optional<std::string> apply_rule(user& u, std::string_view rule, const command::command_table& table,
                                                     bool pubsub_all = false);
+/// Redis ACLMergeSelectorArguments: joins the arguments of a selector split over several
+/// arguments ("(~a" "+get)" -> "(~a +get)") into `out`. Returns the index (in `args`) of the
+/// argument opening a selector that never closes, or nullopt.
+[[nodiscard]] std::optional<std::size_t> merge_selector_args(std::span<const std::string_view> args,
+                                                             std::vector<std::string>& out);
 /// A new user as ACL SETUSER creates it: off, no passwords, keys or commands; every channel
 /// when `pubsub_all` (acl-pubsub-default allchannels), else none.
 [[nodiscard]] user make_user(std::string name, bool pubsub_all = false);
@@ -89,19 +103,24 @@ struct check_result {
 
 /// ACL GETUSER "commands" / ACL LIST command part (Redis 7.0 ACLDescribeSelectorCommandRules:
 /// +@all or -@all, then the best-fitting categories, then single commands).
-[[nodiscard]] std::string describe_commands(const user& u, const command::command_table& table);
+[[nodiscard]] std::string describe_commands(const selector& u, const command::command_table& table);
 /// ACL GETUSER "keys": "~*" or the patterns ("%R~a ~b"), space-separated.
-[[nodiscard]] std::string describe_keys(const user& u);
+[[nodiscard]] std::string describe_keys(const selector& u);
 /// ACL GETUSER "channels": "&*" or the patterns ("&a &b").
-[[nodiscard]] std::string describe_channels(const user& u);
+[[nodiscard]] std::string describe_channels(const selector& u);
+/// Redis ACLDescribeSelector: "~k* resetchannels &c -@all +get" (keys, channels, commands).
+[[nodiscard]] std::string describe_selector(const selector& s, const command::command_table& table);
 /// ACL GETUSER "flags": on/off, nopass, (skip-)sanitize-payload.
 [[nodiscard]] std::vector<std::string> flags_of(const user& u);
-/// One ACL LIST / ACL file line: "user <name> on #<sha> ~* &* +@all".
+/// One ACL LIST / ACL file line: "user <name> on #<sha> ~* &* +@all (~k* resetchannels -@all +get)".
 [[nodiscard]] std::string describe_user(const user& u, const command::command_table& table);
 
-/// Whether `u` may run `cmd` (its resolved subcommand) with `args` (name first): command
-/// bits or first args, then keys with their read/write flags, then PUBLISH/SUBSCRIBE
-/// channels (Redis 7.0 ACLSelectorCheckCmd). Commands flagged no_auth are always allowed.
+/// Whether `u` may run `cmd` (its resolved subcommand) with `args` (name first): allowed when
+/// the root selector or any other selector allows the command bits or first args, then the
+/// keys with their read/write flags, then PUBLISH/SUBSCRIBE channels (Redis 7.0
+/// ACLCheckAllUserCommandPerm / ACLSelectorCheckCmd). When none does, the denial reported is
+/// the gravest (channel > key > command), at the highest argument index among equals.
+/// Commands flagged no_auth are always allowed.
 [[nodiscard]] check_result check(const user& u, const command::command_spec& cmd, command::args_view args);
 /// True when `u` may run everything (the fast path: no per-key work).
 [[nodiscard]] bool unrestricted(const user& u) noexcept;
