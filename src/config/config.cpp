@@ -566,7 +566,7 @@ std::string line_option(const std::string& line);
 
 void registry::load(int argc, const char* const* argv) {
   po::options_description desc("kvd-server options");
-  desc.add_options()("config", po::value<std::string>(), "configuration file (INI: name = value)");
+  desc.add_options()("config", po::value<std::string>(), "configuration file (name = value, or name value as in redis.conf)");
   desc.add_options()("help", "print the options and exit");
   desc.add_options()("version", "print the version and exit");
   // Redis `user <name> <rules...>` lines (several allowed): kept as text for the ACL module.
@@ -602,31 +602,39 @@ void registry::load(int argc, const char* const* argv) {
   guard([&] { po::store(po::parse_command_line(argc, argv, desc), cli); });
   if (cli.count("config")) {
     std::string path = cli["config"].as<std::string>();
+    std::vector<std::string> file_users;
     std::error_code fec;
     auto abs = std::filesystem::absolute(path, fec);  // CONFIG REWRITE and INFO config_file, as Redis
     cfg_.config_file = fec ? path : abs.lexically_normal().string();
     std::ifstream raw(path);
     if (!raw) throw config_error("cannot open config file '" + path + "'");
-    // `user` lines (Redis syntax "user <name> <rules...>", or "user = ..."), taken whole:
-    // their rules hold '#' (password hashes), which the INI parser would cut as a comment.
-    std::vector<std::string> file_users;
-    std::string rest;
+    // Lines are "name = value" or, as in redis.conf, "name value...". Comments are whole
+    // lines starting with '#' (or ';'); a '#' inside a value is part of it, as in Redis
+    // (passwords, `user` rules with #<sha256>). program_options checks and stores the pairs.
+    po::parsed_options parsed(&desc);
+    int line_no = 0;
     for (std::string l; std::getline(raw, l);) {
-      if (line_option(l) == "user") {
-        std::size_t i = l.find_first_not_of(" \t");
-        std::size_t j = l.find_first_not_of(" \t", i + 4);
-        if (j != std::string::npos && l[j] == '=') j = l.find_first_not_of(" \t", j + 1);
-        std::string v = j == std::string::npos ? "" : l.substr(j);
-        v.erase(v.find_last_not_of(" \t\r") + 1);
+      ++line_no;
+      auto name = line_option(l);
+      if (name.empty()) continue;
+      if (!desc.find_nothrow(name, false))
+        throw config_error(path + ":" + std::to_string(line_no) + ": unknown option '" + name + "'");
+      std::size_t i = l.find_first_not_of(" \t");
+      std::size_t j = l.find_first_not_of(" \t", l.find_first_of(" \t=", i));
+      if (j != std::string::npos && l[j] == '=') j = l.find_first_not_of(" \t", j + 1);
+      std::string v = j == std::string::npos ? "" : l.substr(j);
+      v.erase(v.find_last_not_of(" \t\r") + 1);
+      if (name == "user") {  // kept apart: "user" may appear on many lines
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
         file_users.push_back(std::move(v));
-        l.clear();  // keeps the line numbers of the parser's messages
+        continue;
       }
-      rest += l + "\n";
+      po::option o(name, {v});
+      o.original_tokens = {l};
+      parsed.options.push_back(std::move(o));
     }
-    std::istringstream in(rest);
     po::variables_map file;
-    guard([&] { po::store(po::parse_config_file(in, desc, false), file); });
+    guard([&] { po::store(parsed, file); });
     apply(file, path.c_str());
     cfg_.users.insert(cfg_.users.end(), file_users.begin(), file_users.end());
   }

@@ -88,6 +88,36 @@ def test_config_file_then_flags_then_environment():
     assert took < 1.0, f"SIGINT shutdown took {took:.2f} s"
 
 
+def test_redis_conf_style_lines():
+    """redis.conf lines ("name value", no '='), values holding '#', and quoted values load as
+    Redis loads them; the same file started with redis-server gives the same CONFIG GET."""
+    lines = ['# a comment line', 'maxmemory 100mb', 'requirepass "a#b c"', 'hz = 20',
+             'save 3600 1 300 100', 'notify-keyspace-events "Ex"']
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        proc, port, log = start(["--config", f.name])
+        try:
+            got = {}
+            for name in ("maxmemory", "requirepass", "hz", "save", "notify-keyspace-events"):
+                r = kvdtest.redis_cli(port, "--no-auth-warning", "-a", "a#b c", "CONFIG", "GET", name)
+                got[name] = r.splitlines()[1]
+        finally:
+            stop_with(proc, signal.SIGTERM, log)
+        eq(got, {"maxmemory": "104857600", "requirepass": "a#b c", "hz": "20", "save": "3600 1 300 100",
+                 "notify-keyspace-events": "xE"}, "values from a redis.conf-style file")
+        with open(f.name, "w") as w:  # redis-server takes the same lines (but "hz = 20")
+            w.write("\n".join(line for line in lines if "=" not in line) + "\nhz 20\n")
+        with kvdtest.redis_server("--include", f.name) as r:
+            want = {}
+            for name in got:
+                out = kvdtest.redis_cli(r.port, "--no-auth-warning", "-a", "a#b c", "CONFIG", "GET", name)
+                want[name] = out.splitlines()[1]
+        eq(got, want, "kvd and redis-server read the same file alike")
+    finally:
+        os.unlink(f.name)
+
+
 def test_sigterm_with_busy_clients_exits_fast():
     proc, port, log = start([])
     conns = []
@@ -296,6 +326,7 @@ if __name__ == "__main__":
     kvdtest.main(lambda: kvdtest.run_tests([
         test_unknown_and_malformed_options_exit_1,
         test_config_file_then_flags_then_environment,
+        test_redis_conf_style_lines,
         test_sigterm_with_busy_clients_exits_fast,
         test_shutdown_command,
         test_idle_timeout_closes_clients,
