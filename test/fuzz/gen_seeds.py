@@ -135,9 +135,11 @@ def seeds_rdb():
         finally:
             subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
             srv.wait(timeout=10)
-    put("rdb", "redis70_all_types.rdb", data)
-    put("rdb", "truncated.rdb", data[: len(data) // 2])
-    put("rdb", "empty_v10.rdb", b"REDIS0010\xff" + b"\x00" * 8)
+    # No ".rdb" suffix: .gitignore ignores *.rdb, and the seeds must be in the repository
+    # (ctest fuzz.rdb replays this folder; it fails on an empty one).
+    put("rdb", "redis70_all_types", data)
+    put("rdb", "truncated", data[: len(data) // 2])
+    put("rdb", "empty_v10", b"REDIS0010\xff" + b"\x00" * 8)
 
 
 if __name__ == "__main__":
