@@ -172,13 +172,38 @@ def _kill(proc):
             pass
 
 
+def _listens(pid, port):
+    """True if process `pid` holds the socket listening on 127.0.0.1:`port` (/proc/net/tcp
+    inodes against the process's descriptors). True as well when /proc cannot tell."""
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+                    return fields[9] in inodes
+    except (OSError, StopIteration, IndexError, ValueError):
+        return True
+    return True
+
+
 def _wait_ready(name, proc, port, log_path, timeout):
-    """Waits until PING answers; returns None on success or the reason it did not start."""
+    """Waits until PING answers; returns None on success or the reason it did not start.
+    A PING answered by another process (the free port was taken by a server started at the
+    same moment, ours then fails to bind) does not count: ours exits and the caller retries."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return f"{name} exited with status {proc.returncode} before answering PING"
-        if ping_once(port):
+        if ping_once(port) and _listens(proc.pid, port):
             return None
         time.sleep(0.05)
     return f"{name} did not answer PING on 127.0.0.1:{port} within {timeout:.0f} s"
