@@ -495,6 +495,19 @@ def hold_resp_clients(port, n, tries=50):
     raise AssertionError(f"{n} RESP clients were never admitted together")
 
 
+def assert_full_at(port, n):
+    """Holds n RESP clients (hold_resp_clients) and asserts that one more is refused with
+    Redis's maxclients error; closes them all."""
+    held = hold_resp_clients(port, n)
+    try:
+        with RawConn(port) as extra:
+            eq(extra.read_until_close(), (b"-ERR max number of clients reached\r\n", True),
+               f"client {n + 1} with maxclients {n}")
+    finally:
+        for c in held:
+            c.close()
+
+
 def exchange(port, data, expect_close=False, timeout=3.0, chunks=None):
     """Sends `data` on a fresh connection and returns (reply bytes, closed).
 
