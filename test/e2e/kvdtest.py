@@ -172,18 +172,24 @@ def _kill(proc):
             pass
 
 
+def socket_fds(pid):
+    """The socket descriptors open in process `pid`: sorted (fd, "socket:[inode]") pairs."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            out.append((int(fd), target))
+    return sorted(out)
+
+
 def _listens(pid, port):
     """True if process `pid` holds the socket listening on 127.0.0.1:`port` (/proc/net/tcp
     inodes against the process's descriptors). True as well when /proc cannot tell."""
     try:
-        inodes = set()
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
+        inodes = {target[8:-1] for _, target in socket_fds(pid)}
         with open("/proc/net/tcp") as f:
             next(f)
             for line in f:

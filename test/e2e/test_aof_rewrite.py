@@ -93,17 +93,6 @@ def stop_child(pid):
     return None
 
 
-def child_sockets(pid):
-    """The socket descriptors open in process `pid` (from /proc/<pid>/fd)."""
-    out = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except FileNotFoundError:
-            continue
-        if target.startswith("socket:"):
-            out.append((int(fd), target))
-    return sorted(out)
 
 
 def start_stopped_child(r, pid, command, reply):
@@ -218,7 +207,7 @@ def test_replies_while_another_child_runs():
             try:
                 eq(r.info("persistence")["aof_rewrite_in_progress"], 1, "in progress")
                 # The child closed what it inherited: no listening socket stays bound by it.
-                eq(child_sockets(kid), [], "sockets open in the rewrite child")
+                eq(kvdtest.socket_fds(kid), [], "sockets open in the rewrite child")
                 eq(kvdtest.redis_cli(port, "BGREWRITEAOF").strip(),
                    "ERR Background append only file rewriting already in progress")
                 out = kvdtest.redis_cli(port, "BGSAVE").strip()
@@ -235,7 +224,7 @@ def test_replies_while_another_child_runs():
             before = r.info("persistence")["aof_rewrites"]
             kid = start_stopped_child(r, proc.pid, "BGSAVE", "Background saving started")
             try:
-                eq(child_sockets(kid), [], "sockets open in the BGSAVE child")
+                eq(kvdtest.socket_fds(kid), [], "sockets open in the BGSAVE child")
                 eq(kvdtest.redis_cli(port, "BGREWRITEAOF").strip(), "Background append only file rewriting scheduled")
                 eq(r.info("persistence")["aof_rewrite_scheduled"], 1, "scheduled")
             finally:
