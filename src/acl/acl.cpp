@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <unistd.h>
 
@@ -907,6 +908,46 @@ void kill_clients_of(command::server_state& s, command::client_context& self, st
     }
     bool hit = name.empty() ? un != "default" : un == name;
     if (!hit) continue;
+    if (cl.get() == &self) self.close_after_reply = true;
+    else if (auto h = cl->handle.lock()) h->close();
+  }
+}
+
+namespace {
+
+/// Redis ACLCheckChannelAgainstList over the root and every selector: one of them allows
+/// `ch` (a pattern subscription needs the very same pattern).
+bool any_selector_allows_channel(const user& u, std::string_view ch, bool is_pattern) {
+  if (channel_allowed(u, ch, is_pattern)) return true;
+  for (auto& sel : u.selectors)
+    if (channel_allowed(sel, ch, is_pattern)) return true;
+  return false;
+}
+
+/// A subscription of `subs` that `u` no longer allows.
+bool has_denied_subscription(const user& u, const pubsub::client_subscriptions& subs) {
+  std::lock_guard lk(subs.names_mu);
+  for (auto& p : subs.patterns)
+    if (!any_selector_allows_channel(u, p, true)) return true;
+  for (auto* set : {&subs.channels, &subs.shard_channels})
+    for (auto& ch : *set)
+      if (!any_selector_allows_channel(u, ch, false)) return true;
+  return false;
+}
+
+}  // namespace
+
+void kill_pubsub_clients_if_needed(command::server_state& s, command::client_context& self, std::string_view name) {
+  auto u = s.acl.find(name);
+  if (!u) return;
+  for (auto& cl : s.clients.list()) {
+    auto& subs = cl->subs;
+    if (subs.n_channels.load() + subs.n_patterns.load() + subs.n_shard.load() == 0) continue;
+    {
+      std::lock_guard lk(cl->info_mu);
+      if (!cl->user || cl->user->name != name) continue;
+    }
+    if (!has_denied_subscription(*u, subs)) continue;
     if (cl.get() == &self) self.close_after_reply = true;
     else if (auto h = cl->handle.lock()) h->close();
   }

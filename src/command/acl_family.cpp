@@ -176,6 +176,7 @@ void cmd_acl_setuser(command_context& c) {
   std::vector<std::string_view> rules(c.args.begin() + 3, c.args.end());
   if (auto e = c.server.acl.setuser(c.arg(2), rules, c.server.config.acl_pubsub_allchannels.load()))
     return c.rb.error(*e);
+  acl::kill_pubsub_clients_if_needed(c.server, c.client, c.arg(2));
   c.rb.simple("OK");
 }
 

@@ -2,6 +2,7 @@
 // SUNSUBSCRIBE SPUBLISH PUBSUB (CHANNELS NUMSUB NUMPAT SHARDCHANNELS SHARDNUMSUB HELP) and
 // MONITOR. Source: Redis 7.0 src/pubsub.c, replication.c (monitorCommand). The registry and
 // delivery are kvd/pubsub/pubsub.hpp; sessions receive through client_context::subscriber.
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,7 @@ void remove_one(server_state& st, client_context& c, sub_kind k, std::string_vie
   auto& set = set_of(c.subs, k);
   if (auto it = set.find(name); it != set.end()) {
     reg_remove(st, k, name, c.id);
+    std::lock_guard lk(c.subs.names_mu);
     set.erase(it);
     sync_counts(c.subs);
   }
@@ -109,7 +111,10 @@ void do_subscribe(command_context& c, sub_kind k, std::string_view upper) {
   for (std::size_t i = 1; i < c.argc(); ++i) {
     auto name = c.arg(i);
     if (!set.contains(name)) {
-      set.emplace(name);
+      {
+        std::lock_guard lk(c.client.subs.names_mu);
+        set.emplace(name);
+      }
       reg_add(c.server, k, name, c.client.id, s);
       sync_counts(c.client.subs);
     }

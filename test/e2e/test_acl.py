@@ -11,6 +11,7 @@ NOPERM as 403.
 import base64
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -327,6 +328,74 @@ def test_selectors():
             raise AssertionError("selector still applies after clearselectors")
 
 
+def pubsub_client(port, user, pw, command):
+    """A raw RESP2 connection authenticated as `user` that sent `command` and read its replies."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(f"AUTH {user} {pw}\r\n{command}\r\n".encode())
+    got = b""
+    deadline = time.monotonic() + 5
+    lines = 1 + (6 * command.count("SUBSCRIBE") or 1)  # +OK, then "+PONG" or 6 lines per (un)subscribe reply
+    while got.count(b"\r\n") < lines and time.monotonic() < deadline:
+        got += sock.recv(4096)
+    assert got.startswith(b"+OK\r\n"), got
+    return sock
+
+
+def closed(sock, wait):
+    """True when the server closes `sock` within `wait` seconds (pending pushes are read)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            if sock.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+    return False
+
+
+def setuser_kills_pubsub_clients(port):
+    """The steps of test_setuser_kills_pubsub_clients against one server."""
+    admin = redis.Redis(port=port, decode_responses=True)
+    admin.execute_command("ACL", "SETUSER", "ps", "on", ">p", "+@all", "~*", "resetchannels", "&news.*", "&chat")
+    steps = [
+        # (SETUSER rules, {client command: closed?}) — clients connect before the SETUSER.
+        (["&more"], {"SUBSCRIBE news.a": False, "PSUBSCRIBE news.*": False, "SUBSCRIBE chat": False,
+                     "SSUBSCRIBE chat": False, "PING": False}),
+        (["resetchannels", "&news.*"], {"SUBSCRIBE news.a": False, "PSUBSCRIBE news.*": False,
+                                        "SUBSCRIBE chat": True, "SSUBSCRIBE chat": True, "PING": False}),
+        # A pattern subscription needs the very same pattern; a channel may match a glob.
+        (["resetchannels", "&news.b", "&news.*x"], {"SUBSCRIBE news.b": False, "PSUBSCRIBE news.*": True}),
+        # A selector with allchannels allows everything.
+        (["resetchannels", "(+@all allchannels)"], {"SUBSCRIBE news.b": False}),
+        (["clearselectors", "resetchannels"], {"SUBSCRIBE news.b": True, "PING": False,
+                                               "SUBSCRIBE news.b\r\nUNSUBSCRIBE": False}),
+    ]
+    admin.execute_command("ACL", "SETUSER", "other", "on", ">p", "+@all", "~*", "allchannels")
+    bystander = pubsub_client(port, "other", "p", "SUBSCRIBE chat")
+    for rules, clients in steps:
+        socks = {cmd: pubsub_client(port, "ps", "p", cmd) for cmd in clients}
+        eq(admin.execute_command("ACL", "SETUSER", "ps", *rules), "OK")
+        for cmd, want in clients.items():
+            eq(closed(socks[cmd], 5 if want else 0.3), want, f"after SETUSER {rules}: client {cmd!r} closed")
+            socks[cmd].close()
+    eq(closed(bystander, 0.3), False, "another user's subscriber")
+    eq(admin.publish("chat", "m"), 1)
+    bystander.close()
+    admin.connection_pool.disconnect()
+
+
+def test_setuser_kills_pubsub_clients():
+    """ACL SETUSER closes the user's pub/sub connections whose channels or patterns the new
+    rules no longer allow (Redis 7.0 ACLKillPubsubClientsIfNeeded), the same on both servers."""
+    with kvdtest.redis_server() as r:
+        setuser_kills_pubsub_clients(r.port)
+    with kvdtest.server() as s:
+        setuser_kills_pubsub_clients(s.port)
+
+
 def test_config_rewrite_users():
     with tempfile.TemporaryDirectory(prefix="kvd-acl-") as tmp:
         config_rewrite_users(tmp)
@@ -395,7 +464,7 @@ def config_rewrite_users(tmp):
 def main():
     return kvdtest.run_tests([test_requirepass_and_auth, test_users_keys_channels_commands, test_config_file_users,
                               test_aclfile_round_trip, test_http_auth, test_protected_commands_and_configs,
-                              test_selectors, test_config_rewrite_users])
+                              test_selectors, test_setuser_kills_pubsub_clients, test_config_rewrite_users])
 
 
 if __name__ == "__main__":

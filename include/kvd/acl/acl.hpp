@@ -229,6 +229,12 @@ bool authenticate_client(command::server_state& s, command::client_context& c, s
 /// ACL LOAD); the calling client `self` closes after its reply.
 void kill_clients_of(command::server_state& s, command::client_context& self, std::string_view name);
 
+/// After ACL SETUSER changed `name` (Redis 7.0 ACLKillPubsubClientsIfNeeded): closes every
+/// connection of that user subscribed to a channel or shard channel that none of the user's
+/// selectors allows now, or to a pattern that is not one of its channel patterns verbatim.
+/// The calling client `self` closes after its reply.
+void kill_pubsub_clients_if_needed(command::server_state& s, command::client_context& self, std::string_view name);
+
 /// Start-up: `user` directives of the config file, or `aclfile`, then requirepass. Returns
 /// an error text (Redis's) that must stop start-up.
 [[nodiscard]] std::optional<std::string> load_at_startup(command::server_state& s);

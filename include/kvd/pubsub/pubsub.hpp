@@ -51,6 +51,9 @@ class subscriber {
 /// Subscriptions of one client, owned by its strand (read by CLIENT LIST via the counters).
 struct client_subscriptions {
   name_set channels, patterns, shard_channels;
+  /// Guards the three name sets for readers on other threads (ACL SETUSER checking them
+  /// against the new rules); the owning strand takes it only while it changes them.
+  mutable std::mutex names_mu;
   std::atomic<int> n_channels{0}, n_patterns{0}, n_shard{0};  ///< sizes, for other threads
   std::atomic<bool> monitor{false};                            ///< MONITOR mode
   /// Redis CLIENT_PUBSUB: the client has (or had, until it unsubscribed from all) a subscription.
