@@ -666,6 +666,17 @@ std::string line_option(const std::string& line) {
   return name;
 }
 
+/// Options Redis 7.0 declares EMPTY_STRING_IS_NULL: set to "", CONFIG REWRITE removes their
+/// line rather than writing an empty value (rewriteConfigStringOption / SdsOption, NULL).
+bool empty_is_unset(std::string_view name) {
+  static constexpr std::string_view names[] = {
+      "requirepass",       "tls-cert-file",        "tls-key-file",          "tls-key-file-pass",
+      "tls-ca-cert-file",  "tls-ca-cert-dir",      "tls-dh-params-file",    "tls-protocols",
+      "tls-ciphers",       "tls-ciphersuites",     "tls-client-cert-file",  "tls-client-key-file",
+      "tls-client-key-file-pass"};
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
 /// Value text for the file: quoted when empty or holding spaces (the loader strips the quotes).
 std::string file_value(const std::string& v) {
   if (v.empty() || v.find_first_of(" \t#") != std::string::npos) return "\"" + v + "\"";
@@ -705,6 +716,7 @@ std::optional<std::string> registry::rewrite(const std::string& path, const std:
     }
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;  // duplicate: dropped
     seen.push_back(name);
+    if (empty_is_unset(name) && it->second.get().empty()) continue;
     {
       // Unchanged (also "512mb" for 536870912, "\"\"" for ""): the line stays as written.
       std::size_t eq = l.find_first_of(" \t=", l.find_first_not_of(" \t"));

@@ -298,14 +298,15 @@ def server(*extra_args, http=True, wrapper=()):
     return _managed("kvd", argv, True, http)
 
 
-def redis_server(*extra_args, wrapper=()):
+def redis_server(*extra_args, wrapper=(), config_file=None):
     """Context manager: Debian's redis-server on a free 127.0.0.1 port, no persistence.
-    `wrapper` as for server()."""
+    `wrapper` as for server(); `config_file`: its config file (the one CONFIG REWRITE writes),
+    overridden by the command-line options."""
     if not os.access(REDIS_SERVER, os.X_OK):
         raise AssertionError(f"{REDIS_SERVER} missing (apt-get install redis-server)")
 
     def argv(port, http_port, tmp):
-        return [*wrapper, REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        return [*wrapper, REDIS_SERVER, *([config_file] if config_file else []), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", tmp, "--daemonize", "no",
                 *[str(a) for a in extra_args]]
     return _managed("redis", argv, False, False)

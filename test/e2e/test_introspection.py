@@ -144,6 +144,37 @@ def test_config_rewrite_keeps_comments():
             assert "The server is running without a config file" in str(e), e
 
 
+def rewrite_emptied(start, path):
+    """Writes a config file setting requirepass and tls-ciphersuites, empties both with
+    CONFIG SET on a server `start`ed with it, runs CONFIG REWRITE; returns the file's lines."""
+    with open(path, "w") as f:
+        f.write("requirepass secret\ntls-ciphersuites TLS_AES_128_GCM_SHA256\nslowlog-max-len 99\n")
+    with start(path) as s:
+        r = s.client(password="secret")
+        r.config_set("tls-ciphersuites", "")
+        r.config_set("requirepass", "")
+        eq(r.execute_command("CONFIG", "REWRITE"), "OK", "CONFIG REWRITE")
+        r.connection_pool.disconnect()
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_config_rewrite_drops_emptied_options():
+    """Redis removes the line of an EMPTY_STRING_IS_NULL option (requirepass, tls-*) set to ""."""
+    tmp = tempfile.mkdtemp(prefix="kvd-rewrite-")
+    try:
+        kvd = rewrite_emptied(lambda p: kvdtest.server("--config", p, http=False), os.path.join(tmp, "kvd.conf"))
+        red = rewrite_emptied(lambda p: kvdtest.redis_server(config_file=p), os.path.join(tmp, "redis.conf"))
+        for name, lines in (("kvd", kvd), ("redis", red)):
+            eq([line for line in lines if line.startswith(("requirepass", "tls-ciphersuites"))], [],
+               f"{name}: emptied options removed")
+            assert any(line.startswith("slowlog-max-len") for line in lines), (name, lines)
+        with kvdtest.server("--config", os.path.join(tmp, "kvd.conf"), http=False) as s:
+            eq(s.client().config_get("requirepass")["requirepass"], "", "no password after restart")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_debug_reload_keeps_data():
     with kvdtest.server("--enable-debug-command", "yes", http=False) as s:
         r = s.client()
@@ -265,7 +296,8 @@ def main():
     with kvdtest.server(http=False) as s:
         failures += kvdtest.run_tests([test_slowlog, test_info_field_names, test_client_pause_holds_writes,
                                        test_input_after_timer_driven_run, test_client_reply_raw, test_memory_usage_sane], s)
-    failures += kvdtest.run_tests([test_config_rewrite_keeps_comments, test_debug_reload_keeps_data])
+    failures += kvdtest.run_tests([test_config_rewrite_keeps_comments, test_config_rewrite_drops_emptied_options,
+                                   test_debug_reload_keeps_data])
     return failures
 
 
