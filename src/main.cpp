@@ -48,7 +48,7 @@ class json_formatter final : public spdlog::formatter {
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     ::gmtime_r(&secs, &tm);
-    char when[40];
+    char when[64];  // room for any int year: no -Wformat-truncation
     std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     auto level = spdlog::level::to_string_view(msg.level);

@@ -52,7 +52,7 @@ std::string client_line(const client_context& c, bool blocked) {
   if (blocked) flags += 'b';
   if (c.dirty_cas.load(std::memory_order_relaxed)) flags += 'd';
   if (c.no_evict.load(std::memory_order_relaxed)) flags += 'e';
-  if (flags.empty()) flags = "N";
+  if (flags.empty()) flags.push_back('N');
   o << "id=" << c.id << " addr=" << c.addr << " laddr=" << c.laddr << " fd=" << c.fd << " name=" << c.name
     << " age=" << (now - c.created_ms) / 1000 << " idle=" << (now - c.last_interaction_ms.load()) / 1000
     << " flags=" << flags << " db=" << c.db << " sub=" << sub << " psub=" << psub << " ssub=" << ssub

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kvd/command/arg_parser.hpp"
@@ -66,6 +67,7 @@ std::optional<std::string> lookup_by_pattern(database& db, std::string_view patt
 }
 
 struct sort_item {
+  explicit sort_item(std::string e) : elem(std::move(e)) {}
   std::string elem;
   double score = 0;                   ///< numeric sort key
   std::optional<std::string> cmpobj;  ///< ALPHA with BY: the looked-up value
@@ -191,29 +193,29 @@ void sort_generic(command_context& c, bool readonly) {
         auto want = static_cast<std::size_t>(end - start + 1);
         auto first = o.desc ? l.length() - 1 - static_cast<std::size_t>(start) : static_cast<std::size_t>(start);
         for (auto it = l.at(first, o.desc); it.valid() && items.size() < want; it.next())
-          items.push_back({std::string(it.get(buf))});
+          items.emplace_back(std::string(it.get(buf)));
       }
       zset_range = true;
     } else if (v->type() == value_type::list) {
       auto& l = *static_cast<const store::list_value*>(v->obj());
       store::listpack::int_buf buf;
-      for (auto it = l.at(0); it.valid(); it.next()) items.push_back({std::string(it.get(buf))});
+      for (auto it = l.at(0); it.valid(); it.next()) items.emplace_back(std::string(it.get(buf)));
     } else if (v->type() == value_type::set) {
       static_cast<const store::set_object*>(v->obj())->for_each(
-          [&](const auto& m) { items.push_back({std::string(m.view())}); });
+          [&](const auto& m) { items.emplace_back(std::string(m.view())); });
     } else if (o.dontsort) {
       auto& z = *static_cast<const store::zset*>(v->obj());
       if (start <= end && end >= 0) {
         std::size_t want = static_cast<std::size_t>(end - start + 1);
         z.walk(static_cast<std::size_t>(start), o.desc, [&](std::string_view m, double) {
-          items.push_back({std::string(m)});
+          items.emplace_back(std::string(m));
           return items.size() < want;
         });
       }
       zset_range = true;
     } else {
       static_cast<const store::zset*>(v->obj())->walk(0, false, [&](std::string_view m, double) {
-        items.push_back({std::string(m)});
+        items.emplace_back(std::string(m));
         return true;
       });
     }

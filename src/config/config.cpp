@@ -368,7 +368,8 @@ registry::registry(server_config& c) : cfg_(c) {
         errno = 0;
         long long n = std::strtoll(w.c_str(), &end, 10);
         if (errno || *end || n < 0) return "Invalid save parameters";
-        norm += (norm.empty() ? "" : " ") + std::to_string(n);
+        if (!norm.empty()) norm += ' ';
+        norm += std::to_string(n);
       }
       c.save = norm;
       return std::nullopt;
