@@ -25,20 +25,12 @@ from test_tls import make_certs  # noqa: E402
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 
 
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def settle(pid):
-    """RSS once it stopped moving (at most 3 s): allocator purges and lazy frees land first."""
-    last = rss(pid)
+def settle(server):
+    """The server's RSS once it stopped moving (at most 3 s): allocator purges and lazy frees land first."""
+    last = server.rss_bytes()
     for _ in range(30):
         time.sleep(0.1)
-        now = rss(pid)
+        now = server.rss_bytes()
         if abs(now - last) < 64 * 1024:
             return now
         last = now
@@ -75,15 +67,15 @@ def open_http(port, tls_ctx):
     return s
 
 
-def measure(pid, port, opener, tls_ctx):
+def measure(server, port, opener, tls_ctx):
     conns = []
-    r0 = settle(pid)
+    r0 = settle(server)
     try:
         for i in range(N):
             conns.append(opener(port, tls_ctx))
             if i + 1 == N // 2:
-                r_half = settle(pid)
-        r_all = settle(pid)
+                r_half = settle(server)
+        r_all = settle(server)
     finally:
         for c in conns:
             c.close()
@@ -109,10 +101,10 @@ def main():
         if name == "kvd":
             extra += ["--appendonly", "no", "--save", ""]
         with start(*extra) as s:
-            rows.append((name, "RESP", measure(s.pid, s.port, open_resp, None)))
-            rows.append((name, "RESP over TLS", measure(s.pid, tls_port, open_resp, ctx)))
+            rows.append((name, "RESP", measure(s, s.port, open_resp, None)))
+            rows.append((name, "RESP over TLS", measure(s, tls_port, open_resp, ctx)))
             if http:
-                rows.append((name, "HTTP keep-alive", measure(s.pid, s.http_port, open_http, None)))
+                rows.append((name, "HTTP keep-alive", measure(s, s.http_port, open_http, None)))
     print(f"{N} idle connections, bytes of server RSS per connection "
           f"(all / first half / second half):")
     print("| server | transport | per connection | first half | second half |")
