@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kvd/acl/acl.hpp"
 #include "kvd/command/command_table.hpp"
 #include "kvd/command/dispatcher.hpp"
 #include "kvd/command/error.hpp"
@@ -102,6 +103,21 @@ void remove_all(server_state& st, client_context& c, sub_kind k, protocol::reply
   for (auto& n : all) remove_one(st, c, k, n, rb);
 }
 
+/// The dispatcher checked the channels against the client's user as it was then. An ACL
+/// SETUSER on another thread may have replaced that user since, and its scan of the clients
+/// (acl::kill_pubsub_clients_if_needed) may have run before the names above were inserted.
+/// When the user changed and now denies the command, the client is closed, as that scan would
+/// have closed it. The names and counts are stored before the registry is read, so either the
+/// scan saw them or this read sees the new user.
+void close_if_rules_changed(command_context& c) {
+  const auto& was = c.client.user;
+  if (!was) return;
+  auto now = c.server.acl.find(was->name);
+  if (now == was) return;
+  if (now && (acl::unrestricted(*now) || acl::check(*now, c.cmd, c.args).what == acl::denial::none)) return;
+  c.client.close_after_reply = true;
+}
+
 // ---- handlers -------------------------------------------------------------------------
 
 void do_subscribe(command_context& c, sub_kind k, std::string_view upper) {
@@ -121,6 +137,7 @@ void do_subscribe(command_context& c, sub_kind k, std::string_view upper) {
     reply_frame(c.rb, names[static_cast<int>(k)].sub, &name, count_of(c.client.subs, k));
   }
   c.client.subs.pubsub_mode = true;
+  close_if_rules_changed(c);
 }
 
 void do_unsubscribe(command_context& c, sub_kind k) {

@@ -136,6 +136,33 @@ BOOST_AUTO_TEST_CASE(resp2_subscribed_context) {
   BOOST_TEST(wire({"SUBSCRIBE", "b"}) == ">3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
 }
 
+// SUBSCRIBE checked against the user's old rules while ACL SETUSER ran on another thread:
+// SETUSER's scan saw no subscription, so SUBSCRIBE itself must notice the new rules and close
+// the client when they deny what it just subscribed to (Redis, single-threaded, either
+// refuses the command or kills the client in ACLKillPubsubClientsIfNeeded).
+BOOST_AUTO_TEST_CASE(subscribe_racing_acl_setuser_closes_the_client) {
+  kvd::command::client_context admin;
+  admin.id = 98;
+  BOOST_TEST(run_as(admin, {"ACL", "SETUSER", "u", "on", "nopass", "+@all", "resetchannels", "&a", "&b", "&p*"}) ==
+             "+OK");
+  BOOST_TEST(run({"AUTH", "u", "any"}) == "+OK");
+  BOOST_TEST(run_as(admin, {"ACL", "SETUSER", "u", "resetchannels", "&b", "&q*"}) == "+OK");
+  // The dispatcher's check ran before SETUSER: keep the client's user as it read it.
+  auto& c = h.client();
+  c.acl_gen = h.state().acl.generation();
+  BOOST_TEST(run({"SUBSCRIBE", "b"}) == R"(["subscribe","b",1])");
+  BOOST_TEST(!c.close_after_reply);  // still allowed by the new rules
+  BOOST_TEST(run({"PSUBSCRIBE", "p*"}) == R"(["psubscribe","p*",2])");
+  BOOST_TEST(c.close_after_reply);  // "p*" is no longer one of its patterns
+  c.close_after_reply = false;
+  BOOST_TEST(run({"SUBSCRIBE", "a"}) == R"(["subscribe","a",3])");
+  BOOST_TEST(c.close_after_reply);
+  // Once the client reads its user again the dispatcher refuses, as usual.
+  c.acl_gen = 0;
+  BOOST_TEST(run({"SUBSCRIBE", "a"}) ==
+             "-NOPERM this user has no permissions to access one of the channels used as arguments");
+}
+
 BOOST_AUTO_TEST_CASE(clients_without_a_connection_cannot_subscribe) {
   kvd::command::client_context http;
   http.id = 7;
