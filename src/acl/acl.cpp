@@ -316,20 +316,10 @@ std::optional<std::string> apply_rule(user& u, std::string_view op, const comman
   } else if (is("resetpass")) {
     u.nopass = false;
     u.passwords.clear();
-  } else if (op[0] == '>' || op[0] == '#') {
+  } else if (op[0] == '>' || op[0] == '#' || op[0] == '<' || op[0] == '!') {
+    // >password and #hash add a password, <password and !hash remove one.
     std::string h;
-    if (op[0] == '>') {
-      h = sha256_hex(op.substr(1));
-    } else {
-      if (!is_hex_sha(op.substr(1)))
-        return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
-      h = op.substr(1);
-    }
-    if (std::find(u.passwords.begin(), u.passwords.end(), h) == u.passwords.end()) u.passwords.push_back(h);
-    u.nopass = false;
-  } else if (op[0] == '<' || op[0] == '!') {
-    std::string h;
-    if (op[0] == '<') {
+    if (op[0] == '>' || op[0] == '<') {
       h = sha256_hex(op.substr(1));
     } else {
       if (!is_hex_sha(op.substr(1)))
@@ -337,8 +327,13 @@ std::optional<std::string> apply_rule(user& u, std::string_view op, const comman
       h = op.substr(1);
     }
     auto it = std::find(u.passwords.begin(), u.passwords.end(), h);
-    if (it == u.passwords.end()) return "The password you are trying to remove from the user does not exist";
-    u.passwords.erase(it);
+    if (op[0] == '>' || op[0] == '#') {
+      if (it == u.passwords.end()) u.passwords.push_back(h);
+      u.nopass = false;
+    } else {
+      if (it == u.passwords.end()) return "The password you are trying to remove from the user does not exist";
+      u.passwords.erase(it);
+    }
   } else if (op[0] == '(' && op.back() == ')') {
     // Redis aclCreateSelectorFromOpSet: the rules inside, split as sdssplitargs does (bad
     // quoting gives no rules: an empty selector, as Redis).

@@ -78,6 +78,9 @@ BOOST_AUTO_TEST_CASE(rule_errors_as_redis) {
   BOOST_TEST(run({"ACL", "SETUSER", "x", "#abc"}) ==
              "-ERR Error in ACL SETUSER modifier '#abc': The password hash must be exactly 64 characters and contain "
              "only lowercase hexadecimal characters");
+  BOOST_TEST(run({"ACL", "SETUSER", "x", "!abc"}) ==
+             "-ERR Error in ACL SETUSER modifier '!abc': The password hash must be exactly 64 characters and contain "
+             "only lowercase hexadecimal characters");
   BOOST_TEST(run({"ACL", "SETUSER", "x", "%X~a"}) == "-ERR Error in ACL SETUSER modifier '%X~a': Syntax error");
   BOOST_TEST(run({"ACL", "SETUSER", "x", "%~a"}) == "-ERR Error in ACL SETUSER modifier '%~a': Syntax error");
   BOOST_TEST(run({"ACL", "SETUSER", "x", "+config|nosuch"}) ==
@@ -98,6 +101,17 @@ BOOST_AUTO_TEST_CASE(getuser_shape) {
              "{\"flags\":[\"on\"],\"passwords\":[\"f64551fcd6f07823cb87971cfb91446425da18286b3ab1ef935e0cbd7a69f68a\"],"
              "\"commands\":\"-@all +@hash +get -hset\",\"keys\":\"~foo* %R~bar*\",\"channels\":\"&ch*\","
              "\"selectors\":[]}");
+  // >p1 and #sha256(p1) are one password; <p1 and !sha256(p1) remove it.
+  const std::string p1 = "f64551fcd6f07823cb87971cfb91446425da18286b3ab1ef935e0cbd7a69f68a";
+  BOOST_TEST(run({"ACL", "SETUSER", "carol", ">p1", "#" + p1, ">p2"}) == "+OK");
+  BOOST_TEST(run({"ACL", "GETUSER", "carol"}).find("\"passwords\":[\"" + p1 + "\",\"") !=
+             std::string::npos);
+  BOOST_TEST(run({"ACL", "SETUSER", "carol", "!" + p1, "<p2"}) == "+OK");
+  BOOST_TEST(run({"ACL", "GETUSER", "carol"}).find("\"passwords\":[]") != std::string::npos);
+  BOOST_TEST(run({"ACL", "SETUSER", "carol", "<p1"}) ==
+             "-ERR Error in ACL SETUSER modifier '<p1': The password you are trying to remove from the user does "
+             "not exist");
+  BOOST_TEST(run({"ACL", "DELUSER", "carol"}) == "1");
   BOOST_TEST(run({"ACL", "SETUSER", "bob"}) == "+OK");
   BOOST_TEST(run({"ACL", "GETUSER", "bob"}) ==
              "{\"flags\":[\"off\"],\"passwords\":[],\"commands\":\"-@all\",\"keys\":\"\",\"channels\":\"\","
