@@ -625,3 +625,16 @@ def eq(got, want, what=""):
     if got != want:
         raise AssertionError(f"{what}: expected {want!r}, got {got!r}" if what
                              else f"expected {want!r}, got {got!r}")
+
+
+def wait_until(pred, what, timeout=10.0, interval=0.05):
+    """Calls pred() every `interval` seconds until it returns a true value, and returns that
+    value; raises AssertionError naming `what` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)

@@ -51,15 +51,6 @@ def fill_disk(path, leave=0):
         os.close(fd)
 
 
-def wait_for(pred, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 class Mount:
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="kvd-enospc-")
@@ -116,8 +107,8 @@ def test_enospc_misconf_then_resume_and_rewrite_failure():
             t = threading.Thread(target=writer)
             t.start()
             try:
-                wait_for(lambda: r.info("persistence")["aof_last_write_status"] == "err" or held["done"],
-                         "aof_last_write_status:err")
+                kvdtest.wait_until(lambda: r.info("persistence")["aof_last_write_status"] == "err" or held["done"],
+                         "aof_last_write_status:err", timeout=20)
                 assert not held["done"], f"the writer finished without a write error: {held}"
                 stop_writing.set()  # the write in flight is the held one
                 eq(r.info("persistence")["aof_last_write_status"], "err", "INFO while full")
@@ -137,7 +128,7 @@ def test_enospc_misconf_then_resume_and_rewrite_failure():
                 os.unlink(filler)
             t.join(60)
             assert held["done"] and held["error"] is None, held
-            wait_for(lambda: r.info("persistence")["aof_last_write_status"] == "ok", "aof_last_write_status:ok")
+            kvdtest.wait_until(lambda: r.info("persistence")["aof_last_write_status"] == "ok", "aof_last_write_status:ok", timeout=20)
             r.set("resumed", "yes")
             acked["resumed"] = b"yes"
 
@@ -154,7 +145,7 @@ def test_enospc_misconf_then_resume_and_rewrite_failure():
             try:
                 out = kvdtest.redis_cli(port, "BGREWRITEAOF").strip()
                 if out == "Background append only file rewriting started":
-                    wait_for(lambda: not r.info("persistence")["aof_rewrite_in_progress"], "rewrite end")
+                    kvdtest.wait_until(lambda: not r.info("persistence")["aof_rewrite_in_progress"], "rewrite end", timeout=20)
                 else:
                     assert out.startswith("ERR Can't execute an AOF background rewriting"), out
                 info = r.info("persistence")
@@ -174,8 +165,8 @@ def test_enospc_misconf_then_resume_and_rewrite_failure():
             # With space again, a rewrite succeeds.
             before = r.info("persistence")["aof_rewrites"]
             eq(kvdtest.redis_cli(port, "BGREWRITEAOF").strip(), "Background append only file rewriting started")
-            wait_for(lambda: r.info("persistence")["aof_rewrites"] > before
-                     and not r.info("persistence")["aof_rewrite_in_progress"], "second rewrite")
+            kvdtest.wait_until(lambda: r.info("persistence")["aof_rewrites"] > before
+                     and not r.info("persistence")["aof_rewrite_in_progress"], "second rewrite", timeout=20)
             eq(r.info("persistence")["aof_last_bgrewrite_status"], "ok")
         finally:
             stop(proc, port)

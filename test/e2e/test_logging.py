@@ -27,15 +27,6 @@ TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:?\d\d)$
 LEVELS = {"trace", "debug", "info", "warning", "error", "critical"}
 
 
-def wait_for(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
 def read_json_lines(path):
     with open(path, "rb") as f:
         raw = f.read()
@@ -68,7 +59,8 @@ def test_json_log_lines():
             r.config_set("loglevel", "warning")
             r.config_set("loglevel", "debug")
             eq(r.ping(), True)
-            wait_for(lambda: os.path.exists(logfile) and b"loglevel set to debug" in open(logfile, "rb").read())
+            kvdtest.wait_until(lambda: os.path.exists(logfile) and b"loglevel set to debug" in open(logfile, "rb").read(),
+                               "the debug line in the log file", timeout=5)
             pid = srv.pid
         lines = read_json_lines(logfile)
         assert len(lines) >= 5, lines
@@ -172,7 +164,8 @@ def test_syslog():
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
         try:
-            if not wait_for(lambda: kvdtest.ping_once(port) or proc.poll() is not None, 10) or proc.poll() is not None:
+            kvdtest.wait_until(lambda: kvdtest.ping_once(port) or proc.poll() is not None, "kvd in the namespace")
+            if proc.poll() is not None:
                 raise AssertionError(f"kvd did not start in the namespace: {proc.communicate(timeout=5)[0]!r}")
             got = []
             deadline = time.monotonic() + 5

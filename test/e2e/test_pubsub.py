@@ -12,23 +12,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvdtest  # noqa: E402
 from kvdtest import eq  # noqa: E402
-
-
-def wait_until(cond, what, timeout=10.0):
-    """Polls cond() until true (bounded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def next_message(p, timeout=5.0):
@@ -49,7 +38,7 @@ def test_subscribe_publish(s):
     r = s.client()
     p = r.pubsub()
     p.subscribe("news", "sport")
-    wait_until(lambda: numsub(r, "news") == 1 and numsub(r, "sport") == 1, "two subscriptions")
+    kvdtest.wait_until(lambda: numsub(r, "news") == 1 and numsub(r, "sport") == 1, "two subscriptions")
     eq(r.publish("news", "hello"), 1, "PUBLISH counts the receiver")
     eq(r.publish("nobody", "x"), 0, "PUBLISH to an empty channel")
     m = next_message(p)
@@ -57,14 +46,14 @@ def test_subscribe_publish(s):
     eq(sorted(r.pubsub_channels()), ["news", "sport"], "PUBSUB CHANNELS")
     p2 = r.pubsub()
     p2.subscribe("news")
-    wait_until(lambda: numsub(r, "news") == 2, "second subscriber")
+    kvdtest.wait_until(lambda: numsub(r, "news") == 2, "second subscriber")
     eq(r.publish("news", "both"), 2, "two receivers")
     eq(next_message(p)["data"], "both", "first subscriber")
     eq(next_message(p2)["data"], "both", "second subscriber")
     p.unsubscribe()
     p2.close()
     p.close()
-    wait_until(lambda: numsub(r, "news") == 0, "unsubscribed and closed")
+    kvdtest.wait_until(lambda: numsub(r, "news") == 0, "unsubscribed and closed")
     eq(r.publish("news", "gone"), 0, "nobody left")
 
 
@@ -72,7 +61,7 @@ def test_psubscribe_patterns(s):
     r = s.client()
     p = r.pubsub()
     p.psubscribe("news.*", "h?llo")
-    wait_until(lambda: r.pubsub_numpat() == 2, "two patterns")
+    kvdtest.wait_until(lambda: r.pubsub_numpat() == 2, "two patterns")
     eq(r.publish("news.tech", "a"), 1, "pattern receiver")
     m = next_message(p)
     eq((m["type"], m["pattern"], m["channel"], m["data"]), ("pmessage", "news.*", "news.tech", "a"), "pmessage")
@@ -82,9 +71,9 @@ def test_psubscribe_patterns(s):
     info = r.info("stats")
     eq(info["pubsub_patterns"], 2, "INFO pubsub_patterns")
     p.punsubscribe("h?llo")
-    wait_until(lambda: r.pubsub_numpat() == 1, "one pattern left")
+    kvdtest.wait_until(lambda: r.pubsub_numpat() == 1, "one pattern left")
     p.close()
-    wait_until(lambda: r.pubsub_numpat() == 0, "patterns dropped on close")
+    kvdtest.wait_until(lambda: r.pubsub_numpat() == 0, "patterns dropped on close")
 
 
 def test_resp2_subscribed_context(s):
@@ -127,7 +116,7 @@ def test_slow_subscriber_disconnected(s):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", s.port))
         sock.sendall(kvdtest.resp_command("SUBSCRIBE", "flood"))
-        wait_until(lambda: numsub(r, "flood") == 1, "slow subscriber subscribed")
+        kvdtest.wait_until(lambda: numsub(r, "flood") == 1, "slow subscriber subscribed")
         rss_before = s.rss_bytes()
         payload = "x" * 65536
         t0 = time.monotonic()
@@ -137,7 +126,7 @@ def test_slow_subscriber_disconnected(s):
         elapsed = time.monotonic() - t0
         assert elapsed < 30, f"publisher slowed down: {elapsed:.1f} s for 1000 PUBLISH"
         eq(receivers[0], 1, "first message had a receiver")
-        wait_until(lambda: numsub(r, "flood") == 0, "slow subscriber dropped")
+        kvdtest.wait_until(lambda: numsub(r, "flood") == 0, "slow subscriber dropped")
         eq(r.publish("flood", "after"), 0, "nobody left on the channel")
         grown = s.rss_bytes() - rss_before
         assert grown < 48 * 1024 * 1024, f"RSS grew by {grown} bytes for a 4 MB limit"
@@ -167,7 +156,7 @@ def test_keyspace_notifications(s):
     eq(r.config_get("notify-keyspace-events")["notify-keyspace-events"], "AKE", "canonical form")
     p = r.pubsub()
     p.psubscribe("__keyevent@0__:*")
-    wait_until(lambda: r.pubsub_numpat() == 1, "psubscribed")
+    kvdtest.wait_until(lambda: r.pubsub_numpat() == 1, "psubscribed")
     try:
         w = s.client()
         w.set("k", "v")
@@ -244,7 +233,7 @@ def test_http_publish_and_sse(s):
     raw = subprocess.Popen(["curl", "-sS", "-N", "--max-time", "20", f"{url}/v1/psubscribe/we%2A?format=raw&count=2"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_until(lambda: numsub(r, "web") == 1 and r.pubsub_numpat() == 1, "SSE clients subscribed")
+        kvdtest.wait_until(lambda: numsub(r, "web") == 1 and r.pubsub_numpat() == 1, "SSE clients subscribed")
         listed = r.client_list(_type="pubsub")
         eq(sorted((c["sub"], c["psub"]) for c in listed), [("0", "1"), ("1", "0")],
            "SSE connections are pubsub clients")
@@ -258,13 +247,13 @@ def test_http_publish_and_sse(s):
                  'data: {"channel":"web","message":"two\\nlines"}\n\n', "JSON event stream")
         out, err = raw.communicate(timeout=20)
         eq(out.decode(), ": subscribed\n\ndata: hello\n\ndata: two\ndata: lines\n\n", "raw event stream")
-        wait_until(lambda: numsub(r, "web") == 0 and r.pubsub_numpat() == 0, "streams ended, unsubscribed")
+        kvdtest.wait_until(lambda: numsub(r, "web") == 0 and r.pubsub_numpat() == 0, "streams ended, unsubscribed")
         # A stream ends with its client.
         c = subprocess.Popen(["curl", "-sS", "-N", "--max-time", "2", f"{url}/v1/subscribe/bye"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_until(lambda: numsub(r, "bye") == 1, "third stream")
+        kvdtest.wait_until(lambda: numsub(r, "bye") == 1, "third stream")
         c.communicate(timeout=10)
-        wait_until(lambda: numsub(r, "bye") == 0, "curl gone, subscription gone")
+        kvdtest.wait_until(lambda: numsub(r, "bye") == 0, "curl gone, subscription gone")
         # The headers.
         hdr = subprocess.run(["curl", "-sS", "-N", "-D", "-", "-o", "/dev/null", "--max-time", "5",
                               f"{url}/v1/subscribe/h?timeout=1"], capture_output=True, timeout=20)
@@ -286,7 +275,7 @@ def new_and_keymiss_events(port):
     r.config_set("notify-keyspace-events", "Enm")
     p = r.pubsub()
     p.psubscribe("__keyevent@0__:*")
-    wait_until(lambda: r.pubsub_numpat() == 1, "psubscribed")
+    kvdtest.wait_until(lambda: r.pubsub_numpat() == 1, "psubscribed")
     try:
         w = redis.Redis(host="127.0.0.1", port=port)
         w.set("a", "1")
