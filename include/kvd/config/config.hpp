@@ -1,7 +1,7 @@
 // Server configuration: one registry of options with Redis 7.0 names, read from the config
-// file (INI `name = value`), then command-line flags (`--name value`), then `KVD_<NAME>`
-// environment variables (NAME upper-case, '-' as '_'); the later source wins. The same
-// registry serves CONFIG GET / CONFIG SET, so every option is checked by one setter.
+// file (`name = value`, or `name value` as in redis.conf), then command-line flags (`--name
+// value`), then `KVD_<NAME>` environment variables (NAME upper-case, '-' as '_'); the later
+// source wins. CONFIG GET / CONFIG SET use the same registry: one setter checks each option.
 #pragma once
 #include <atomic>
 #include <cstdint>
