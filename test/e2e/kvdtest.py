@@ -346,7 +346,6 @@ def run_pty(argv, seconds, cwd=None):
     after 5 s); returns everything it printed (bytes). For redis-cli modes that only print
     line by line (or in colour) on a terminal: --stat, --latency, --latency-history.
     """
-    import pty  # noqa: F401  (os.openpty needs the pty support this import checks)
     import select
     master, slave = os.openpty()
     try:
